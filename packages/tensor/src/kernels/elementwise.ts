@@ -1,0 +1,137 @@
+/**
+ * @file The elementwise driver shared by every map kernel: output allocation or validation of
+ * an `out` array (shape, dtype category, no overlap), broadcasting of operands, and the row
+ * iteration. An op supplies only a row loop `(o, oi, os, a, ai, as, ..., n)` that reads and
+ * writes through strides, so one loop serves contiguous, strided and broadcast layouts.
+ */
+import { isFloating, promoteTypes, type DType, type Storage } from "../dtype.js";
+import { broadcastShapes, broadcastStrides, fmtShape, forEachRow, storageExtent, type Operand, type Shape } from "../layout.js";
+import { empty, fromFlat } from "../create.js";
+import type { NDArray } from "../ndarray.js";
+import { allocStorage, castScalar } from "../dtype.js";
+
+/** A row loop over one input. */
+export type UnaryRow = (o: Storage, oi: number, os: number, a: Storage, ai: number, as: number, n: number) => void;
+/** A row loop over two inputs. */
+export type BinaryRow = (
+  o: Storage, oi: number, os: number,
+  a: Storage, ai: number, as: number,
+  b: Storage, bi: number, bs: number,
+  n: number,
+) => void;
+/** A row loop over three inputs. */
+export type TernaryRow = (
+  o: Storage, oi: number, os: number,
+  a: Storage, ai: number, as: number,
+  b: Storage, bi: number, bs: number,
+  c: Storage, ci: number, cs: number,
+  n: number,
+) => void;
+
+/** A 0-d array holding a JS scalar converted to `dtype`; broadcasting gives it stride 0. */
+export function scalarArray(value: number | boolean, dtype: DType): NDArray {
+  const data = allocStorage(dtype, 1);
+  data[0] = castScalar(value, dtype);
+  return fromFlat(data, [], dtype);
+}
+
+const CATEGORY: Record<DType, number> = { bool: 0, int32: 1, float32: 2, float64: 2 };
+
+/**
+ * The array an elementwise op writes: a fresh contiguous one, or `out` after checking that it
+ * has the result's shape, can hold the result's dtype (PyTorch's in-place casting rule), has
+ * no two elements at one address, and does not partially overlap an input.
+ */
+export function prepareOut(op: string, shape: Shape, dtype: DType, inputs: readonly Operand[], out?: NDArray): NDArray {
+  if (!out) return empty(shape, dtype);
+  if (out.shape.length !== shape.length || out.shape.some((s, d) => s !== shape[d])) {
+    throw new RangeError(`${op}: output shape ${fmtShape(out.shape)} does not match the result shape ${fmtShape(shape)}`);
+  }
+  if (CATEGORY[dtype] > CATEGORY[out.dtype]) {
+    throw new TypeError(`${op}: result dtype ${dtype} cannot be cast to the output dtype ${out.dtype}`);
+  }
+  if (out.shape.some((s, d) => s > 1 && out.strides[d] === 0)) {
+    throw new RangeError(
+      `${op}: more than one element of the output ${fmtShape(out.shape)} refers to a single memory location (it is expanded); clone() it first`,
+    );
+  }
+  const outExtent = storageExtent(out.shape, out.strides, out.offset);
+  for (const input of inputs) {
+    const arr = input as Operand & { data?: Storage };
+    if (!arr.data || arr.data.buffer !== out.data.buffer || !outExtent) continue;
+    const same = arr.offset === out.offset && arr.strides.every((s, d) => s === out.strides[d] || out.shape[d]! <= 1);
+    const ext = storageExtent(shape, arr.strides, arr.offset);
+    const disjoint = !ext || ext.max < outExtent.min || ext.min > outExtent.max;
+    if (!same && !disjoint) {
+      throw new RangeError(`${op}: an input partially overlaps the output in memory; clone() the input first`);
+    }
+  }
+  return out;
+}
+
+/** An input viewed at the broadcast shape: its storage plus broadcast strides. */
+interface Broadcast extends Operand {
+  readonly data: Storage;
+}
+
+function broadcastInput(a: NDArray, shape: Shape, op: string): Broadcast {
+  return { data: a.data, offset: a.offset, strides: broadcastStrides(a.shape, a.strides, shape, op) };
+}
+
+/** Applies a unary row loop to `a` (already in the compute dtype), writing `dtype` results. */
+export function mapUnary(op: string, a: NDArray, dtype: DType, row: UnaryRow, out?: NDArray): NDArray {
+  const ba = broadcastInput(a, a.shape, op);
+  const o = prepareOut(op, a.shape, dtype, [ba], out);
+  const od = o.data;
+  const ad = a.data;
+  forEachRow(a.shape, [o, ba], (off, n, st) => row(od, off[0]!, st[0]!, ad, off[1]!, st[1]!, n));
+  return o;
+}
+
+/** Applies a binary row loop to broadcast `a` and `b` (already in the compute dtype). */
+export function mapBinary(op: string, a: NDArray, b: NDArray, dtype: DType, row: BinaryRow, out?: NDArray): NDArray {
+  const shape = broadcastShapes([a.shape, b.shape], op);
+  const ba = broadcastInput(a, shape, op);
+  const bb = broadcastInput(b, shape, op);
+  const o = prepareOut(op, shape, dtype, [ba, bb], out);
+  const od = o.data;
+  forEachRow(shape, [o, ba, bb], (off, n, st) =>
+    row(od, off[0]!, st[0]!, ba.data, off[1]!, st[1]!, bb.data, off[2]!, st[2]!, n),
+  );
+  return o;
+}
+
+/** Applies a ternary row loop to broadcast `a`, `b` and `c`. */
+export function mapTernary(op: string, a: NDArray, b: NDArray, c: NDArray, dtype: DType, row: TernaryRow, out?: NDArray): NDArray {
+  const shape = broadcastShapes([a.shape, b.shape, c.shape], op);
+  const ba = broadcastInput(a, shape, op);
+  const bb = broadcastInput(b, shape, op);
+  const bc = broadcastInput(c, shape, op);
+  const o = prepareOut(op, shape, dtype, [ba, bb, bc], out);
+  const od = o.data;
+  forEachRow(shape, [o, ba, bb, bc], (off, n, st) =>
+    row(od, off[0]!, st[0]!, ba.data, off[1]!, st[1]!, bb.data, off[2]!, st[2]!, bc.data, off[3]!, st[3]!, n),
+  );
+  return o;
+}
+
+/** The dtype of an op over tensors and weak JS scalars (PyTorch's result_type). */
+export function resultType(operands: readonly (NDArray | number | boolean)[]): DType {
+  let tensorType: DType | null = null;
+  let scalarType: DType | null = null;
+  for (const x of operands) {
+    if (typeof x === "object") tensorType = tensorType ? promoteTypes(tensorType, x.dtype) : x.dtype;
+    else {
+      const t: DType = typeof x === "boolean" ? "bool" : Number.isInteger(x) ? "int32" : "float32";
+      scalarType = scalarType ? promoteTypes(scalarType, t) : t;
+    }
+  }
+  if (!tensorType) return scalarType ?? "float32";
+  if (!scalarType || CATEGORY[scalarType] <= CATEGORY[tensorType]) return tensorType;
+  return isFloating(scalarType) ? "float32" : scalarType;
+}
+
+/** `x` as an array of `dtype`: a cast copy of a tensor, or a 0-d array for a JS scalar. */
+export function asDType(x: NDArray | number | boolean, dtype: DType): NDArray {
+  return typeof x === "object" ? x.astype(dtype) : scalarArray(x, dtype);
+}

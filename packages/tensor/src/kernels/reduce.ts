@@ -1,0 +1,205 @@
+/**
+ * @file Reductions over any set of dims with `keepdim`: sum, mean, prod, amax/amin, max/min
+ * with indices, argmax/argmin, var/std with a correction, logsumexp. Each is one lane loop
+ * (see ./lanes.ts) accumulating in float64; NaN propagates through max/min as in PyTorch.
+ * `dims` undefined reduces every dim; unlike PyTorch 1.13, an empty list reduces none.
+ */
+import { DEFAULT_FLOAT, isFloating, type DType, type Storage } from "../dtype.js";
+import { fmtShape, normalizeDim, normalizeDims } from "../layout.js";
+import { empty } from "../create.js";
+import type { NDArray } from "../ndarray.js";
+import { planLanes, type LanePlan } from "./lanes.js";
+
+/** Dims to reduce: one dim, a list, or undefined for all. */
+export type Dims = number | readonly number[] | undefined;
+
+/** A lane loop returning the reduced value of `n` elements at `o`, `o + s`, ... */
+type LaneReducer = (d: Storage, o: number, n: number, s: number) => number;
+
+function reduceLanes(plan: LanePlan, keepdim: boolean, dtype: DType, lane: LaneReducer): NDArray {
+  const out = empty(keepdim ? plan.keepdimShape : plan.keptShape, dtype);
+  const od = out.data;
+  plan.forEach((d, o, n, s, k) => {
+    od[k] = lane(d, o, n, s);
+  });
+  return out;
+}
+
+function plan(op: string, a: NDArray, dims: Dims): LanePlan {
+  return planLanes(a, normalizeDims(dims, a.ndim, op));
+}
+
+function integerSumType(dtype: DType): DType {
+  return isFloating(dtype) ? dtype : "int32";
+}
+
+function requireFloat(op: string, a: NDArray): void {
+  if (!isFloating(a.dtype)) {
+    throw new TypeError(`${op}: expected a float32 or float64 tensor, got ${a.dtype} (convert it with astype first)`);
+  }
+}
+
+function requireNonEmpty(op: string, a: NDArray, p: LanePlan): void {
+  if (p.length === 0) {
+    throw new RangeError(`${op}: cannot reduce over an empty dim of shape ${fmtShape(a.shape)} (the result has no identity)`);
+  }
+}
+
+const sumLane: LaneReducer = (d, o, n, s) => {
+  let acc = 0;
+  for (let i = 0; i < n; i++) acc += d[o + i * s]!;
+  return acc;
+};
+
+const prodLane: LaneReducer = (d, o, n, s) => {
+  let acc = 1;
+  for (let i = 0; i < n; i++) acc *= d[o + i * s]!;
+  return acc;
+};
+
+/** Index of the largest element of a lane (first one on ties; NaN counts as largest). */
+function argmaxInLane(d: Storage, o: number, n: number, s: number): number {
+  let best = d[o]!;
+  let at = 0;
+  for (let i = 1; i < n && best === best; i++) {
+    const x = d[o + i * s]!;
+    if (x > best || x !== x) {
+      best = x;
+      at = i;
+    }
+  }
+  return at;
+}
+
+/** Index of the smallest element of a lane (first one on ties; NaN counts as smallest). */
+function argminInLane(d: Storage, o: number, n: number, s: number): number {
+  let best = d[o]!;
+  let at = 0;
+  for (let i = 1; i < n && best === best; i++) {
+    const x = d[o + i * s]!;
+    if (x < best || x !== x) {
+      best = x;
+      at = i;
+    }
+  }
+  return at;
+}
+
+/** Sum over `dims` (bool/int32 sum to int32). Matches `torch.sum`. */
+export function sum(a: NDArray, dims?: Dims, keepdim = false): NDArray {
+  return reduceLanes(plan("sum", a, dims), keepdim, integerSumType(a.dtype), sumLane);
+}
+
+/** Mean over `dims` (float tensors only, as in PyTorch). Matches `torch.mean`. */
+export function mean(a: NDArray, dims?: Dims, keepdim = false): NDArray {
+  requireFloat("mean", a);
+  return reduceLanes(plan("mean", a, dims), keepdim, a.dtype, (d, o, n, s) => sumLane(d, o, n, s) / n);
+}
+
+/** Product over `dims` (bool/int32 give int32). Matches `torch.prod`. */
+export function prod(a: NDArray, dims?: Dims, keepdim = false): NDArray {
+  return reduceLanes(plan("prod", a, dims), keepdim, integerSumType(a.dtype), prodLane);
+}
+
+/** Largest value over `dims`. Matches `torch.amax`. */
+export function amax(a: NDArray, dims?: Dims, keepdim = false): NDArray {
+  const p = plan("amax", a, dims);
+  requireNonEmpty("amax", a, p);
+  return reduceLanes(p, keepdim, a.dtype, (d, o, n, s) => d[o + argmaxInLane(d, o, n, s) * s]!);
+}
+
+/** Smallest value over `dims`. Matches `torch.amin`. */
+export function amin(a: NDArray, dims?: Dims, keepdim = false): NDArray {
+  const p = plan("amin", a, dims);
+  requireNonEmpty("amin", a, p);
+  return reduceLanes(p, keepdim, a.dtype, (d, o, n, s) => d[o + argminInLane(d, o, n, s) * s]!);
+}
+
+/** Values and int32 indices of a max/min along one dim. Matches `torch.return_types.max`. */
+export interface ValuesIndices {
+  values: NDArray;
+  indices: NDArray;
+}
+
+function extremum(op: string, a: NDArray, dim: number, keepdim: boolean, argLane: typeof argmaxInLane): ValuesIndices {
+  const p = planLanes(a, a.ndim === 0 ? [] : [normalizeDim(dim, a.ndim, op)]);
+  requireNonEmpty(op, a, p);
+  const shape = keepdim ? p.keepdimShape : p.keptShape;
+  const values = empty(shape, a.dtype);
+  const indices = empty(shape, "int32");
+  p.forEach((d, o, n, s, k) => {
+    const at = argLane(d, o, n, s);
+    indices.data[k] = at;
+    values.data[k] = d[o + at * s]!;
+  });
+  return { values, indices };
+}
+
+/** Max along `dim` with the index of the first maximum. Matches `torch.max(x, dim)`. */
+export function maxDim(a: NDArray, dim: number, keepdim = false): ValuesIndices {
+  return extremum("max", a, dim, keepdim, argmaxInLane);
+}
+
+/** Min along `dim` with the index of the first minimum. Matches `torch.min(x, dim)`. */
+export function minDim(a: NDArray, dim: number, keepdim = false): ValuesIndices {
+  return extremum("min", a, dim, keepdim, argminInLane);
+}
+
+/** Index of the first maximum along `dim`, or in the flattened array without one. Matches `torch.argmax`. */
+export function argmax(a: NDArray, dim?: number, keepdim = false): NDArray {
+  if (dim === undefined) return extremum("argmax", a.reshape([-1]), 0, false, argmaxInLane).indices;
+  return extremum("argmax", a, dim, keepdim, argmaxInLane).indices;
+}
+
+/** Index of the first minimum along `dim`, or in the flattened array without one. Matches `torch.argmin`. */
+export function argmin(a: NDArray, dim?: number, keepdim = false): NDArray {
+  if (dim === undefined) return extremum("argmin", a.reshape([-1]), 0, false, argminInLane).indices;
+  return extremum("argmin", a, dim, keepdim, argminInLane).indices;
+}
+
+/** Options of var/std: `correction` (1 = Bessel's, the default) and `keepdim`. */
+export interface VarOptions {
+  correction?: number;
+  keepdim?: boolean;
+}
+
+/** Variance over `dims`, dividing by max(0, n - correction). Matches `torch.var(x, dim, correction=...)`. */
+export function variance(a: NDArray, dims?: Dims, options: VarOptions = {}): NDArray {
+  return varianceOrStd("var", a, dims, options, false);
+}
+
+/** Standard deviation over `dims`. Matches `torch.std(x, dim, correction=...)`. */
+export function std(a: NDArray, dims?: Dims, options: VarOptions = {}): NDArray {
+  return varianceOrStd("std", a, dims, options, true);
+}
+
+function varianceOrStd(op: string, a: NDArray, dims: Dims, options: VarOptions, root: boolean): NDArray {
+  requireFloat(op, a);
+  const correction = options.correction ?? 1;
+  if (!Number.isFinite(correction) || correction < 0) {
+    throw new RangeError(`${op}: correction must be a non-negative number, got ${correction}`);
+  }
+  return reduceLanes(plan(op, a, dims), options.keepdim ?? false, a.dtype, (d, o, n, s) => {
+    const m = sumLane(d, o, n, s) / n;
+    let acc = 0;
+    for (let i = 0; i < n; i++) {
+      const x = d[o + i * s]! - m;
+      acc += x * x;
+    }
+    const v = acc / Math.max(0, n - correction);
+    return root ? Math.sqrt(v) : v;
+  });
+}
+
+/** log(sum(exp(x))) over `dims`, computed with max-subtraction. Matches `torch.logsumexp`. */
+export function logsumexp(a: NDArray, dims?: Dims, keepdim = false): NDArray {
+  const dtype = isFloating(a.dtype) ? a.dtype : DEFAULT_FLOAT;
+  return reduceLanes(plan("logsumexp", a, dims), keepdim, dtype, (d, o, n, s) => {
+    if (n === 0) return -Infinity;
+    const m = d[o + argmaxInLane(d, o, n, s) * s]!;
+    if (!Number.isFinite(m)) return m;
+    let acc = 0;
+    for (let i = 0; i < n; i++) acc += Math.exp(d[o + i * s]! - m);
+    return m + Math.log(acc);
+  });
+}

@@ -1,0 +1,278 @@
+/**
+ * @file Layout arithmetic, the only place it lives: shapes, strides, dim normalization,
+ * broadcasting (NumPy rules), reshape-as-view, and the strided row iteration every kernel
+ * uses. Plain functions on plain arrays; nothing here touches element data.
+ * Invariant: element (i0, ..., ik) of a layout sits at `offset + sum(ij * strides[j])`.
+ */
+
+/** A tensor shape: one non-negative integer per dim. */
+export type Shape = readonly number[];
+
+/** Formats a shape for error messages: `[2,3]`. */
+export function fmtShape(shape: Shape): string {
+  return `[${shape.join(",")}]`;
+}
+
+/** Checks that every size is a non-negative safe integer; returns a copy. */
+export function checkShape(shape: unknown, op: string): number[] {
+  if (!Array.isArray(shape)) {
+    throw new TypeError(`${op}: shape must be an array of sizes, got ${String(shape)}`);
+  }
+  for (const size of shape) {
+    if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) {
+      throw new RangeError(`${op}: invalid shape [${shape.join(",")}] (sizes must be non-negative integers)`);
+    }
+  }
+  return shape.slice() as number[];
+}
+
+/** Number of elements of a shape (1 for a scalar). */
+export function numel(shape: Shape): number {
+  let n = 1;
+  for (const size of shape) n *= size;
+  return n;
+}
+
+/** Row-major strides for `shape`. */
+export function contiguousStrides(shape: Shape): number[] {
+  const strides = new Array<number>(shape.length);
+  let stride = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    strides[d] = stride;
+    stride *= Math.max(shape[d]!, 1);
+  }
+  return strides;
+}
+
+/** True when the layout is row-major with no gaps (strides of size-1 dims do not matter). */
+export function isContiguousLayout(shape: Shape, strides: Shape): boolean {
+  let expected = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    const size = shape[d]!;
+    if (size === 0) return true;
+    if (size !== 1 && strides[d] !== expected) return false;
+    expected *= size;
+  }
+  return true;
+}
+
+/** Wraps a possibly negative dim into [0, ndim); a 0-d tensor accepts -1 and 0, as in PyTorch. */
+export function normalizeDim(dim: number, ndim: number, op: string): number {
+  const range = Math.max(ndim, 1);
+  if (!Number.isInteger(dim) || dim < -range || dim >= range) {
+    throw new RangeError(`${op}: dim ${dim} is out of range for a tensor with ${ndim} dims (expected -${range} <= dim < ${range})`);
+  }
+  return dim < 0 ? dim + range : dim;
+}
+
+/** Normalizes a dim or list of dims (undefined = every dim) to sorted, distinct dims. */
+export function normalizeDims(dims: number | readonly number[] | undefined, ndim: number, op: string): number[] {
+  if (dims === undefined) return Array.from({ length: ndim }, (_, d) => d);
+  const list = typeof dims === "number" ? [dims] : dims;
+  const seen = new Set<number>();
+  for (const dim of list) {
+    const d = normalizeDim(dim, ndim, op);
+    if (seen.has(d)) throw new RangeError(`${op}: dim ${d} appears multiple times in the list of dims`);
+    seen.add(d);
+  }
+  // A 0-d tensor accepts dim 0/-1 but has no dim to act on.
+  return ndim === 0 ? [] : [...seen].sort((x, y) => x - y);
+}
+
+/** The broadcast shape of several shapes (NumPy rules), or a RangeError naming `op`. */
+export function broadcastShapes(shapes: readonly Shape[], op: string): number[] {
+  let ndim = 0;
+  for (const s of shapes) ndim = Math.max(ndim, s.length);
+  const out = new Array<number>(ndim).fill(1);
+  for (const s of shapes) {
+    for (let i = 1; i <= s.length; i++) {
+      const size = s[s.length - i]!;
+      const cur = out[ndim - i]!;
+      if (size === cur || size === 1) continue;
+      if (cur === 1) {
+        out[ndim - i] = size;
+        continue;
+      }
+      throw new RangeError(
+        `${op}: shapes ${shapes.map(fmtShape).join(" and ")} cannot be broadcast together (dim ${-i}: ${cur} vs ${size})`,
+      );
+    }
+  }
+  return out;
+}
+
+/** Strides that view a (shape, strides) layout as the broadcast `target` shape (0 where expanded). */
+export function broadcastStrides(shape: Shape, strides: Shape, target: Shape, op: string): number[] {
+  const lead = target.length - shape.length;
+  if (lead < 0) {
+    throw new RangeError(`${op}: cannot broadcast shape ${fmtShape(shape)} to ${fmtShape(target)} (target has fewer dims)`);
+  }
+  const out = new Array<number>(target.length).fill(0);
+  for (let d = 0; d < shape.length; d++) {
+    const size = shape[d]!;
+    const want = target[lead + d]!;
+    if (size === want) out[lead + d] = size === 1 ? 0 : strides[d]!;
+    else if (size === 1) out[lead + d] = 0;
+    else {
+      throw new RangeError(
+        `${op}: cannot broadcast shape ${fmtShape(shape)} to ${fmtShape(target)} (dim ${lead + d}: ${size} vs ${want})`,
+      );
+    }
+  }
+  return out;
+}
+
+/** Resolves one `-1` in a requested shape from the element count; checks the count matches. */
+export function inferShape(requested: readonly number[], size: number, op: string): number[] {
+  if (!Array.isArray(requested)) throw new TypeError(`${op}: shape must be an array of sizes`);
+  let inferAt = -1;
+  let known = 1;
+  for (let d = 0; d < requested.length; d++) {
+    const s = requested[d]!;
+    if (s === -1) {
+      if (inferAt >= 0) throw new RangeError(`${op}: only one dimension can be inferred in ${fmtShape(requested)}`);
+      inferAt = d;
+    } else if (!Number.isSafeInteger(s) || s < 0) {
+      throw new RangeError(`${op}: invalid shape ${fmtShape(requested)} (sizes must be non-negative integers or one -1)`);
+    } else known *= s;
+  }
+  const out = requested.slice();
+  if (inferAt >= 0) {
+    if (known === 0 || size % known !== 0) {
+      throw new RangeError(`${op}: shape ${fmtShape(requested)} is invalid for input of size ${size}`);
+    }
+    out[inferAt] = size / known;
+  } else if (known !== size) {
+    throw new RangeError(`${op}: shape ${fmtShape(requested)} is invalid for input of size ${size}`);
+  }
+  return out;
+}
+
+/**
+ * Strides that let the layout (shape, strides) be read as `newShape` without copying, or null
+ * when some new dim would span two non-mergeable old dims. PyTorch's `computeStride`.
+ */
+export function viewStrides(shape: Shape, strides: Shape, newShape: Shape): number[] | null {
+  if (numel(shape) === 0 || shape.length === 0) return contiguousStrides(newShape);
+  const newStrides = new Array<number>(newShape.length);
+  let viewD = newShape.length - 1;
+  let chunkBaseStride = strides[strides.length - 1]!;
+  let tensorNumel = 1;
+  let viewNumel = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    tensorNumel *= shape[d]!;
+    const chunkEnds = d === 0 || (shape[d - 1] !== 1 && strides[d - 1] !== tensorNumel * chunkBaseStride);
+    if (!chunkEnds) continue;
+    while (viewD >= 0 && (viewNumel < tensorNumel || newShape[viewD] === 1)) {
+      newStrides[viewD] = viewNumel * chunkBaseStride;
+      viewNumel *= newShape[viewD]!;
+      viewD--;
+    }
+    if (viewNumel !== tensorNumel) return null;
+    if (d > 0) {
+      chunkBaseStride = strides[d - 1]!;
+      tensorNumel = 1;
+      viewNumel = 1;
+    }
+  }
+  return viewD === -1 ? newStrides : null;
+}
+
+/** A strided operand of an iteration: where its first element sits and how far each dim steps. */
+export interface Operand {
+  readonly strides: Shape;
+  readonly offset: number;
+}
+
+/**
+ * Drops size-1 dims and merges adjacent dims that every operand steps through uniformly,
+ * so that contiguous (or uniformly broadcast) operands become one long row.
+ */
+export function coalesce(shape: Shape, stridesList: readonly Shape[]): { shape: number[]; strides: number[][] } {
+  const outShape: number[] = [];
+  const outStrides: number[][] = stridesList.map(() => []);
+  for (let d = 0; d < shape.length; d++) {
+    const size = shape[d]!;
+    if (size === 1) continue;
+    const last = outShape.length - 1;
+    let mergeable = last >= 0;
+    for (let k = 0; k < stridesList.length && mergeable; k++) {
+      mergeable = outStrides[k]![last] === stridesList[k]![d]! * size;
+    }
+    if (mergeable) {
+      outShape[last] = outShape[last]! * size;
+      for (let k = 0; k < stridesList.length; k++) outStrides[k]![last] = stridesList[k]![d]!;
+    } else {
+      outShape.push(size);
+      for (let k = 0; k < stridesList.length; k++) outStrides[k]!.push(stridesList[k]![d]!);
+    }
+  }
+  return { shape: outShape, strides: outStrides };
+}
+
+/**
+ * Visits a layout shared by several operands one row at a time: `visit(offsets, n, rowStrides)`
+ * gets each operand's offset at the start of a row of `n` elements, and the per-operand step
+ * along the row. Rows follow row-major order of `shape`. The `offsets` array is reused between
+ * calls, so read it before returning. One call for a contiguous layout; nothing for an empty one.
+ */
+export function forEachRow(
+  shape: Shape,
+  operands: readonly Operand[],
+  visit: (offsets: readonly number[], n: number, rowStrides: readonly number[]) => void,
+): void {
+  if (numel(shape) === 0) return;
+  const { shape: dims, strides } = coalesce(
+    shape,
+    operands.map((o) => o.strides),
+  );
+  const k = operands.length;
+  const offsets = operands.map((o) => o.offset);
+  const ndim = dims.length;
+  if (ndim === 0) {
+    visit(offsets, 1, new Array<number>(k).fill(0));
+    return;
+  }
+  const n = dims[ndim - 1]!;
+  const rowStrides = strides.map((s) => s[ndim - 1]!);
+  const outer = ndim - 1;
+  if (outer === 0) {
+    visit(offsets, n, rowStrides);
+    return;
+  }
+  const counter = new Array<number>(outer).fill(0);
+  for (;;) {
+    visit(offsets, n, rowStrides);
+    let d = outer - 1;
+    for (; d >= 0; d--) {
+      if (++counter[d]! < dims[d]!) {
+        for (let j = 0; j < k; j++) offsets[j] = offsets[j]! + strides[j]![d]!;
+        break;
+      }
+      counter[d] = 0;
+      for (let j = 0; j < k; j++) offsets[j] = offsets[j]! - strides[j]![d]! * (dims[d]! - 1);
+    }
+    if (d < 0) return;
+  }
+}
+
+/** The offset of the element at `index` (already in range) in a strided layout. */
+export function offsetOf(index: readonly number[], strides: Shape, offset: number): number {
+  let o = offset;
+  for (let d = 0; d < index.length; d++) o += index[d]! * strides[d]!;
+  return o;
+}
+
+/** The smallest and largest storage offsets a layout touches (for bounds checks); null when empty. */
+export function storageExtent(shape: Shape, strides: Shape, offset: number): { min: number; max: number } | null {
+  let min = offset;
+  let max = offset;
+  for (let d = 0; d < shape.length; d++) {
+    const size = shape[d]!;
+    if (size === 0) return null;
+    const span = (size - 1) * strides[d]!;
+    if (span >= 0) max += span;
+    else min += span;
+  }
+  return { min, max };
+}
