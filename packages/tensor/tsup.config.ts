@@ -5,6 +5,7 @@ export default defineConfig({
   format: ["esm", "cjs"],
   dts: { compilerOptions: { ignoreDeprecations: "6.0" } }, // tsup 8.5.1 injects baseUrl, deprecated in TS 6
   sourcemap: true,
+  splitting: true, // the testing entry shares the core chunk in CJS too (one NDArray class, one RNG state)
   clean: true,
   target: "node20",
 });

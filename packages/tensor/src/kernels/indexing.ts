@@ -66,13 +66,15 @@ export function scatterAdd(a: NDArray, dim: number, index: NDArray, src: NDArray
   const size = out.shape[d] ?? 1;
   const step = out.strides[d] ?? 0;
   const [od, id, sd] = [out.data, index.data, src.data];
+  const toBool = out.dtype === "bool"; // bool addition is logical or, as in PyTorch
   const operands = [index, src, { strides: withoutDim(out, d), offset: 0 }];
   forEachRow(index.shape, operands, (off, n, st) => {
     for (let i = 0; i < n; i++) {
       const k = id[off[0]! + i * st[0]!]!;
       if (k < 0 || k >= size) throw outOfBounds(op, k, d, size);
       const at = off[2]! + i * st[2]! + k * step;
-      od[at] = od[at]! + sd[off[1]! + i * st[1]!]!;
+      const v = od[at]! + sd[off[1]! + i * st[1]!]!;
+      od[at] = toBool ? (v !== 0 ? 1 : 0) : v;
     }
   });
   return out;
@@ -150,6 +152,7 @@ export function stack(arrays: readonly NDArray[], dim = 0): NDArray {
  */
 export function split(a: NDArray, sizeOrSections: number | readonly number[], dim = 0): NDArray[] {
   const op = "split";
+  requireDims(op, a);
   const d = normalizeDim(dim, a.ndim, op);
   const size = a.shape[d] ?? 0;
   let sections: number[];
@@ -178,11 +181,16 @@ export function split(a: NDArray, sizeOrSections: number | readonly number[], di
 
 /** `chunks` views of (nearly) equal size along `dim`; may return fewer. Matches `torch.chunk`. */
 export function chunk(a: NDArray, chunks: number, dim = 0): NDArray[] {
+  requireDims("chunk", a);
   if (!Number.isInteger(chunks) || chunks <= 0) throw new RangeError(`chunk: chunks must be a positive integer, got ${chunks}`);
   const d = normalizeDim(dim, a.ndim, "chunk");
   const size = a.shape[d] ?? 0;
   if (size === 0) return Array.from({ length: chunks }, () => a);
   return split(a, Math.ceil(size / chunks), d);
+}
+
+function requireDims(op: string, a: NDArray): void {
+  if (a.ndim === 0) throw new RangeError(`${op}: expects a tensor with at least 1 dim, got a 0-d tensor`);
 }
 
 function triangle(op: string, a: NDArray, diagonal: number, keepLower: boolean): NDArray {
@@ -220,6 +228,7 @@ export function oneHot(indices: NDArray, numClasses = -1): NDArray {
   const values = indices.toArray();
   let classes = numClasses;
   if (classes === -1) {
+    if (values.length === 0) throw new RangeError(`${op}: cannot infer the number of classes from an empty tensor`);
     classes = 0;
     for (const v of values) classes = Math.max(classes, v + 1);
   }

@@ -1,0 +1,131 @@
+/**
+ * @file matmul against a naive triple loop: vectors, matrices, broadcast batch dims,
+ * transposed and strided operands, sizes that straddle the gemm's block and tile edges.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { zeros } from "../create.js";
+import type { NDArray } from "../ndarray.js";
+import { dtypes, ndarrays } from "../testing/arbitraries.js";
+import { propertyConfig } from "../testing/config.js";
+import { allIndices, at, broadcastIndex } from "../testing/reference.js";
+import { expectValues } from "../test-helpers.js";
+import { matmul } from "./matmul.js";
+
+/** torch.matmul's result by definition: promote 1-d operands, broadcast batches, sum over k. */
+function naiveMatmul(a: NDArray, b: NDArray): { shape: number[]; values: number[] } {
+  const aShape = a.ndim === 1 ? [1, a.shape[0]!] : a.shape.slice();
+  const bShape = b.ndim === 1 ? [b.shape[0]!, 1] : b.shape.slice();
+  // A 1-d left operand is a row [1, k]; a 1-d right operand a column [k, 1].
+  const readA = (index: number[]) => at(a, a.ndim === 1 ? [index[1]!] : index);
+  const readB = (index: number[]) => at(b, b.ndim === 1 ? [index[0]!] : index);
+  const [m, k] = aShape.slice(-2) as [number, number];
+  const n = bShape[bShape.length - 1]!;
+  const aBatch = aShape.slice(0, -2);
+  const bBatch = bShape.slice(0, -2);
+  const nb = Math.max(aBatch.length, bBatch.length);
+  const batch = Array.from({ length: nb }, (_, i) => {
+    const x = aBatch[aBatch.length - nb + i] ?? 1;
+    const y = bBatch[bBatch.length - nb + i] ?? 1;
+    return Math.max(x, y);
+  });
+  const values: number[] = [];
+  for (const bi of allIndices(batch)) {
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let acc = 0;
+        for (let p = 0; p < k; p++) {
+          acc += readA([...broadcastIndex(bi, aBatch), i, p]) * readB([...broadcastIndex(bi, bBatch), p, j]);
+        }
+        values.push(acc);
+      }
+    }
+  }
+  let shape = [...batch, m, n];
+  if (a.ndim === 1) shape = [...batch, n];
+  if (b.ndim === 1) shape = a.ndim === 1 ? [...batch] : [...batch, m];
+  return { shape, values };
+}
+
+/** Operand shapes for matmul: each 1-4 dims, with broadcastable batch dims and matching k. */
+const matmulShapes = fc
+  .record({
+    m: fc.integer({ min: 1, max: 6 }),
+    k: fc.integer({ min: 0, max: 6 }),
+    n: fc.integer({ min: 1, max: 6 }),
+    batch: fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 2 }),
+    aKind: fc.constantFrom("vector", "matrix", "batched"),
+    bKind: fc.constantFrom("vector", "matrix", "batched"),
+    ones: fc.array(fc.boolean(), { minLength: 2, maxLength: 2 }),
+  })
+  .map(({ m, k, n, batch, aKind, bKind, ones }) => {
+    const batchOf = (stretch: boolean) => batch.map((s, i) => (stretch && i === 0 ? 1 : s));
+    const a = aKind === "vector" ? [k] : aKind === "matrix" ? [m, k] : [...batchOf(ones[0]!), m, k];
+    const b = bKind === "vector" ? [k] : bKind === "matrix" ? [k, n] : [...batchOf(ones[1]!), k, n];
+    return [a, b] as const;
+  });
+
+describe("matmul", () => {
+  it("matches the naive triple loop on vectors, matrices, broadcast batches and any layout", () => {
+    fc.assert(
+      fc.property(
+        matmulShapes.chain(([sa, sb]) =>
+          dtypes(["int32", "float32", "float64"]).chain((dtype) =>
+            fc.tuple(ndarrays({ shape: sa, dtype, domain: { min: -3, max: 3 } }), ndarrays({ shape: sb, dtype, domain: { min: -3, max: 3 } })),
+          ),
+        ),
+        ([a, b]) => {
+          const { shape, values } = naiveMatmul(a, b);
+          const got = matmul(a, b);
+          expect(got.dtype).toBe(a.dtype);
+          expectValues(got, shape, values, a.dtype === "float32" ? { atol: 1e-4, rtol: 1e-5 } : undefined);
+        },
+      ),
+      propertyConfig(),
+    );
+  });
+
+  it("is exact across block and tile edges (sizes around 4, 64, 256) with transposed operands", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(1, 3, 4, 5, 63, 65, 130),
+        fc.constantFrom(1, 7, 255, 257, 300),
+        fc.constantFrom(1, 4, 5, 67),
+        fc.boolean(),
+        fc.boolean(),
+        (m, k, n, ta, tb) => {
+          // Small integers keep every partial sum exact in float64, so any lost term shows.
+          const fillInts = (rows: number, cols: number, seed: number) => {
+            const x = zeros([rows, cols], { dtype: "float64" });
+            for (let i = 0; i < x.size; i++) x.data[i] = ((i * 7 + seed) % 5) - 2;
+            return x;
+          };
+          const a = ta ? fillInts(k, m, 1).t() : fillInts(m, k, 1);
+          const b = tb ? fillInts(n, k, 2).t() : fillInts(k, n, 2);
+          const { shape, values } = naiveMatmul(a, b);
+          expectValues(matmul(a, b), shape, values, { atol: 0, rtol: 0 });
+        },
+      ),
+      propertyConfig(20),
+    );
+  });
+
+  it("folds an unbatched right operand into one product, also for non-foldable left batches", () => {
+    const a = zeros([2, 3, 4], { dtype: "float64" });
+    for (let i = 0; i < a.size; i++) a.data[i] = i % 7;
+    const w = zeros([4, 5], { dtype: "float64" });
+    for (let i = 0; i < w.size; i++) w.data[i] = (i % 3) - 1;
+    for (const left of [a, a.transpose(0, 1), a.permute([1, 0, 2]).contiguous().permute([1, 0, 2])]) {
+      const { shape, values } = naiveMatmul(left, w);
+      expectValues(matmul(left, w), shape, values);
+    }
+  });
+
+  it("names the shapes when they cannot be multiplied", () => {
+    expect(() => matmul(zeros([2, 3]), zeros([4, 5]))).toThrow(/matmul: shapes \[2,3\] and \[4,5\] cannot be multiplied \(3 != 4\)/);
+    expect(() => matmul(zeros([2, 2, 3]), zeros([3, 3, 1]))).toThrow(/matmul \(batch dims of \[2,2,3\] and \[3,3,1\]\): shapes \[2\] and \[3\] cannot be broadcast/);
+    expect(() => matmul(zeros([]), zeros([3]))).toThrow(/matmul: both arguments need at least 1 dim/);
+    expect(() => matmul(zeros([2, 2]), zeros([2, 2], { dtype: "float64" }))).toThrow(/matmul: expected both operands to have the same dtype, got float32 and float64/);
+    expect(() => matmul(zeros([2], { dtype: "bool" }), zeros([2], { dtype: "bool" }))).toThrow(/matmul: not supported for bool/);
+  });
+});
