@@ -77,7 +77,7 @@ export function full(shape: Shape, value: number | boolean, options: CreateOptio
   const dtype = options.dtype ? checkDType(options.dtype, "full") : typeof value === "boolean" ? "bool" : DEFAULT_FLOAT;
   const out = empty(s, dtype);
   const v = castScalar(value, dtype);
-  if (v !== 0) out.data.fill(v);
+  if (!Object.is(v, 0)) out.data.fill(v); // storage starts as +0; -0 must still be written
   return out;
 }
 
@@ -122,7 +122,11 @@ export function arange(start: number, end?: number, step = 1, options: CreateOpt
   }
   const allInt = Number.isInteger(lo) && Number.isInteger(hi) && Number.isInteger(step);
   const dtype = options.dtype ? checkDType(options.dtype, "arange") : allInt ? "int32" : DEFAULT_FLOAT;
-  const n = Math.ceil((hi - lo) / step);
+  const n = Math.max(0, Math.ceil((hi - lo) / step));
+  const last = lo + (n - 1) * step;
+  if (dtype === "int32" && n > 0 && (!isInt32(lo) || !isInt32(last))) {
+    throw new RangeError(`arange: values from ${lo} to ${last} do not fit in int32`);
+  }
   const out = empty([n], dtype);
   for (let i = 0; i < n; i++) out.data[i] = castScalar(lo + i * step, dtype);
   return out;
@@ -134,8 +138,9 @@ export function linspace(start: number, end: number, steps: number, options: Cre
   const dtype = options.dtype ? checkDType(options.dtype, "linspace") : DEFAULT_FLOAT;
   const out = empty([steps], dtype);
   const step = steps > 1 ? (end - start) / (steps - 1) : 0;
-  // Fill from both ends, as PyTorch does, so that the last value is exactly `end`.
-  const half = Math.floor(steps / 2);
+  // Fill from both ends, as PyTorch does, so that the last value is exactly `end` (and a
+  // single step is `start`).
+  const half = Math.max(1, Math.floor(steps / 2));
   for (let i = 0; i < steps; i++) {
     out.data[i] = castScalar(i < half ? start + i * step : end - (steps - 1 - i) * step, dtype);
   }
@@ -147,6 +152,10 @@ export function eye(n: number, m: number = n, options: CreateOptions = {}): NDAr
   const out = zeros(checkShape([n, m], "eye"), options);
   for (let i = 0; i < Math.min(n, m); i++) out.data[i * m + i] = 1;
   return out;
+}
+
+function isInt32(x: number): boolean {
+  return x >= -2147483648 && x <= 2147483647;
 }
 
 function describe(value: unknown): string {

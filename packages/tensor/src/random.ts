@@ -42,14 +42,24 @@ export function getRngState(): RngState {
 
 /** Restores a state from `getRngState`, so a resumed run draws the same numbers. Matches `torch.set_rng_state`. */
 export function setRngState(saved: RngState): void {
-  const words = saved?.state;
+  const words: unknown = saved?.state;
   if (saved?.algorithm !== "xoshiro128**" || !Array.isArray(words) || words.length !== 4) {
-    throw new TypeError('setRngState: expected { algorithm: "xoshiro128**", state: [4 uint32 words] } from getRngState()');
+    throw new TypeError(
+      `setRngState: expected { algorithm: "xoshiro128**", state: [4 uint32 words] } from getRngState(), got ${describeState(saved)}`,
+    );
   }
-  if (words.some((w) => !Number.isInteger(w) || w < 0 || w > 0xffffffff) || words.every((w) => w === 0)) {
-    throw new RangeError("setRngState: state words must be uint32 values, not all zero");
+  const bad = words.find((w) => !Number.isInteger(w) || w < 0 || w > 0xffffffff);
+  if (bad !== undefined) throw new RangeError(`setRngState: state word ${String(bad)} is not a uint32`);
+  if (words.every((w) => w === 0)) throw new RangeError("setRngState: an all-zero state is invalid for xoshiro128**");
+  state.set(words as number[]);
+}
+
+function describeState(saved: unknown): string {
+  try {
+    return JSON.stringify(saved) ?? String(saved);
+  } catch {
+    return String(saved);
   }
-  state.set(words);
 }
 
 /** The next raw 32-bit draw (xoshiro128**). */

@@ -4,7 +4,7 @@
  * iteration. An op supplies only a row loop `(o, oi, os, a, ai, as, ..., n)` that reads and
  * writes through strides, so one loop serves contiguous, strided and broadcast layouts.
  */
-import { isFloating, promoteTypes, type DType, type Storage } from "../dtype.js";
+import { DEFAULT_FLOAT, isFloating, promoteTypes, type DType, type Storage } from "../dtype.js";
 import { broadcastShapes, broadcastStrides, fmtShape, forEachRow, storageExtent, type Operand, type Shape } from "../layout.js";
 import { empty, fromFlat } from "../create.js";
 import type { NDArray } from "../ndarray.js";
@@ -80,6 +80,12 @@ function broadcastInput(a: NDArray, shape: Shape, op: string): Broadcast {
 
 /** Applies a unary row loop to `a` (already in the compute dtype), writing `dtype` results. */
 export function mapUnary(op: string, a: NDArray, dtype: DType, row: UnaryRow, out?: NDArray): NDArray {
+  if (!out && a.isContiguous()) {
+    // Fast path: one row, no layout work.
+    const o = empty(a.shape, dtype);
+    row(o.data, 0, 1, a.data, a.offset, 1, a.size);
+    return o;
+  }
   const ba = broadcastInput(a, a.shape, op);
   const o = prepareOut(op, a.shape, dtype, [ba], out);
   const od = o.data;
@@ -90,6 +96,21 @@ export function mapUnary(op: string, a: NDArray, dtype: DType, row: UnaryRow, ou
 
 /** Applies a binary row loop to broadcast `a` and `b` (already in the compute dtype). */
 export function mapBinary(op: string, a: NDArray, b: NDArray, dtype: DType, row: BinaryRow, out?: NDArray): NDArray {
+  if (!out && a.isContiguous() && b.isContiguous()) {
+    // Fast paths: same-shape operands, or one operand a single element (a scalar), are one row.
+    const bScalar = b.size === 1 && b.ndim <= a.ndim;
+    const aScalar = a.size === 1 && a.ndim <= b.ndim;
+    if (bScalar || sameShape(a.shape, b.shape)) {
+      const o = empty(a.shape, dtype);
+      row(o.data, 0, 1, a.data, a.offset, 1, b.data, b.offset, bScalar ? 0 : 1, a.size);
+      return o;
+    }
+    if (aScalar) {
+      const o = empty(b.shape, dtype);
+      row(o.data, 0, 1, a.data, a.offset, 0, b.data, b.offset, 1, b.size);
+      return o;
+    }
+  }
   const shape = broadcastShapes([a.shape, b.shape], op);
   const ba = broadcastInput(a, shape, op);
   const bb = broadcastInput(b, shape, op);
@@ -115,20 +136,39 @@ export function mapTernary(op: string, a: NDArray, b: NDArray, c: NDArray, dtype
   return o;
 }
 
-/** The dtype of an op over tensors and weak JS scalars (PyTorch's result_type). */
+function sameShape(x: Shape, y: Shape): boolean {
+  if (x.length !== y.length) return false;
+  for (let d = 0; d < x.length; d++) if (x[d] !== y[d]) return false;
+  return true;
+}
+
+/**
+ * The dtype of an op over arrays and weak JS scalars: PyTorch's result_type. Operands fall in
+ * three tiers (arrays with dims, 0-d arrays, JS scalars); a lower tier changes the result
+ * only when it is of a higher category (bool < integer < float) than the tiers above it.
+ */
 export function resultType(operands: readonly (NDArray | number | boolean)[]): DType {
-  let tensorType: DType | null = null;
+  let dimType: DType | null = null;
+  let zeroDimType: DType | null = null;
   let scalarType: DType | null = null;
+  const join = (acc: DType | null, t: DType) => (acc ? promoteTypes(acc, t) : t);
   for (const x of operands) {
-    if (typeof x === "object") tensorType = tensorType ? promoteTypes(tensorType, x.dtype) : x.dtype;
-    else {
-      const t: DType = typeof x === "boolean" ? "bool" : Number.isInteger(x) ? "int32" : "float32";
-      scalarType = scalarType ? promoteTypes(scalarType, t) : t;
+    if (typeof x === "object") {
+      if (x.ndim > 0) dimType = join(dimType, x.dtype);
+      else zeroDimType = join(zeroDimType, x.dtype);
+    } else {
+      scalarType = join(scalarType, typeof x === "boolean" ? "bool" : Number.isInteger(x) ? "int32" : DEFAULT_FLOAT);
     }
   }
-  if (!tensorType) return scalarType ?? "float32";
-  if (!scalarType || CATEGORY[scalarType] <= CATEGORY[tensorType]) return tensorType;
-  return isFloating(scalarType) ? "float32" : scalarType;
+  return combineCategories(dimType, combineCategories(zeroDimType, scalarType)) ?? DEFAULT_FLOAT;
+}
+
+/** PyTorch's combine_categories: `lower` matters only across a category boundary. */
+function combineCategories(higher: DType | null, lower: DType | null): DType | null {
+  if (higher === null) return lower;
+  if (lower === null || isFloating(higher)) return higher;
+  if (higher === "bool" || isFloating(lower)) return promoteTypes(higher, lower);
+  return higher;
 }
 
 /** `x` as an array of `dtype`: a cast copy of a tensor, or a 0-d array for a JS scalar. */

@@ -11,7 +11,7 @@ import { expectValues } from "../test-helpers.js";
 import { dtypes, LAYOUTS, ndarrays, shapes } from "../testing/arbitraries.js";
 import { propertyConfig } from "../testing/config.js";
 import { allIndices, at } from "../testing/reference.js";
-import { chunk, concat, oneHot, split, stack, tril, triu } from "./indexing.js";
+import { chunk, concat, split, stack, tril, triu } from "./indexing.js";
 import { dims, expectThrows, promoted, replaced, wrap } from "./indexing-test-helpers.js";
 
 // ---------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@
  * storage (see ./elementwise.ts); dtype rules follow PyTorch with int32 as the only integer.
  * Every kernel takes an optional `out` array to write in place (autograd's `add_` and friends).
  */
-import { DEFAULT_FLOAT, isFloating, type DType } from "../dtype.js";
+import { DEFAULT_FLOAT, isFloating } from "../dtype.js";
 import type { NDArray } from "../ndarray.js";
 import {
   asDType,
