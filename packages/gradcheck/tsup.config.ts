@@ -1,10 +1,3 @@
-import { defineConfig } from "tsup";
+import { packageConfig } from "../../scripts/tsup-package.js";
 
-export default defineConfig({
-  entry: ["src/index.ts"],
-  format: ["esm", "cjs"],
-  dts: { compilerOptions: { ignoreDeprecations: "6.0" } }, // tsup 8.5.1 injects baseUrl, deprecated in TS 6
-  sourcemap: true,
-  clean: true,
-  target: "node20",
-});
+export default packageConfig(["src/index.ts"]);

@@ -65,34 +65,34 @@ function roundUp(x: number, step: number): number {
   return Math.ceil(x / step) * step;
 }
 
-/** Packs B[pc:pc+kc, jc:jc+nc] as consecutive kc x NR panels, zero-padding the last one. */
-function packPanelsB(b: MatrixView, pc: number, kc: number, jc: number, nc: number): void {
-  const { data, offset, rowStride, colStride } = b;
-  const dst = packB;
-  for (let jr = 0; jr < nc; jr += NR) {
-    const w = Math.min(NR, nc - jr);
-    let d = jr * kc;
-    let src = offset + pc * rowStride + (jc + jr) * colStride;
-    for (let p = 0; p < kc; p++, src += rowStride, d += NR) {
-      for (let j = 0; j < w; j++) dst[d + j] = data[src + j * colStride]!;
-      for (let j = w; j < NR; j++) dst[d + j] = 0;
+/**
+ * Packs a strided block into consecutive `depth x width` panels: panel q holds the `width`
+ * elements at positions q*width.. along `span` for each of the `depth` steps, zero-padded at
+ * the edge. B panels run along columns (width NR), A panels along rows (width MR).
+ */
+function packPanels(
+  dst: Float64Array, data: Storage, base: number,
+  spanStride: number, span: number, depthStride: number, depth: number, width: number,
+): void {
+  for (let q = 0; q < span; q += width) {
+    const w = Math.min(width, span - q);
+    let d = q * depth;
+    let src = base + q * spanStride;
+    for (let p = 0; p < depth; p++, src += depthStride, d += width) {
+      for (let j = 0; j < w; j++) dst[d + j] = data[src + j * spanStride]!;
+      for (let j = w; j < width; j++) dst[d + j] = 0;
     }
   }
 }
 
-/** Packs A[ic:ic+mc, pc:pc+kc] as consecutive MR x kc panels (column-major inside), zero-padded. */
+/** Packs B[pc:pc+kc, jc:jc+nc] as kc x NR column panels. */
+function packPanelsB(b: MatrixView, pc: number, kc: number, jc: number, nc: number): void {
+  packPanels(packB, b.data, b.offset + pc * b.rowStride + jc * b.colStride, b.colStride, nc, b.rowStride, kc, NR);
+}
+
+/** Packs A[ic:ic+mc, pc:pc+kc] as MR x kc row panels (stored column by column). */
 function packPanelsA(a: MatrixView, ic: number, mc: number, pc: number, kc: number): void {
-  const { data, offset, rowStride, colStride } = a;
-  const dst = packA;
-  for (let ir = 0; ir < mc; ir += MR) {
-    const h = Math.min(MR, mc - ir);
-    let d = ir * kc;
-    let src = offset + (ic + ir) * rowStride + pc * colStride;
-    for (let p = 0; p < kc; p++, src += colStride, d += MR) {
-      for (let i = 0; i < h; i++) dst[d + i] = data[src + i * rowStride]!;
-      for (let i = h; i < MR; i++) dst[d + i] = 0;
-    }
-  }
+  packPanels(packA, a.data, a.offset + ic * a.rowStride + pc * a.colStride, a.rowStride, mc, a.colStride, kc, MR);
 }
 
 /** C tile (h x w <= 4 x 4) = (or +=) packed A panel @ packed B panel over kc steps. */
