@@ -1,7 +1,7 @@
 /**
  * @file Tests of create.ts: `array` from nested lists and typed arrays (shape and dtype
- * inference, copies, named errors), constant fills and their `*Like` variants, `arange`
- * against a naive loop, `linspace` endpoints and PyTorch's special step counts, and `eye`.
+ * inference, copies, named errors, int32 range checks), constant fills and their `*Like`
+ * variants, `empty`, and dtype support of every creation function (ranges: create-range.test.ts).
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -45,6 +45,26 @@ function expectContiguous(a: NDArray): void {
 
 const finiteDouble = fc.double({ min: -1e6, max: 1e6, noNaN: true, noDefaultInfinity: true });
 
+/** Values around and beyond int32's range, non-finite ones included. */
+const edgeNumber = fc.oneof(
+  fc.constantFrom(NaN, Infinity, -Infinity, 2 ** 31, 2 ** 31 - 1, -(2 ** 31), -(2 ** 31) - 1, 2 ** 31 - 0.5, -(2 ** 31) - 0.5, 3e9, -3e9, 2 ** 53),
+  fc.double({ min: -(2 ** 32), max: 2 ** 32, noNaN: true }),
+);
+
+/** The first number int32 cannot hold before truncation (PyTorch's checked conversion), if any. */
+function firstOverflow(values: readonly (number | boolean)[]): number | undefined {
+  return values.find((v): v is number => typeof v === "number" && !(v >= -2147483648 && v <= 2147483647));
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** The message of PyTorch's overflow check, with typegrad's op name. */
+function overflowMessage(op: string, value: number): RegExp {
+  return new RegExp(`^${op}: value ${escapeRegExp(String(value))} cannot be converted to int32 without overflow$`);
+}
+
 describe("array from nested lists", () => {
   it("infers the shape; numbers give float32 rounded like Math.fround", () => {
     fc.assert(
@@ -83,15 +103,24 @@ describe("array from nested lists", () => {
     expectValues(m, [2], [1, 2.5]);
   });
 
-  it("the dtype option converts every element with castScalar", () => {
+  it("the dtype option converts every element with castScalar; int32 rejects values it cannot hold", () => {
     fc.assert(
-      fc.property(fc.array(fc.oneof(finiteDouble, fc.boolean(), fc.constant(NaN)), { minLength: 1, maxLength: 12 }), dtypes(), (flat, dtype) => {
+      fc.property(fc.array(fc.oneof(finiteDouble, fc.boolean(), fc.constant(NaN), edgeNumber), { minLength: 1, maxLength: 12 }), dtypes(), (flat, dtype) => {
+        const bad = dtype === "int32" ? firstOverflow(flat) : undefined;
+        if (bad !== undefined) {
+          expect(() => array(flat, { dtype })).toThrow(overflowMessage("array", bad));
+          return;
+        }
         const a = array(flat, { dtype });
         expect(a.dtype).toBe(dtype);
         expectValues(a, [flat.length], flat.map((v) => castScalar(v, dtype)), EXACT);
       }),
       propertyConfig(),
     );
+    // torch.tensor([3000000000], dtype=torch.int32) and tensor([nan], dtype=int32) raise.
+    expect(() => array([1, 3e9], { dtype: "int32" })).toThrow(/^array: value 3000000000 cannot be converted to int32 without overflow$/);
+    expect(() => array([[NaN]], { dtype: "int32" })).toThrow(/^array: value NaN cannot be converted to int32/);
+    expect(() => array([2 ** 31 - 0.5], { dtype: "int32" })).toThrow(RangeError);
     expectValues(array([1.7, -1.7, 0.5], { dtype: "int32" }), [3], [1, -1, 0]);
     expectValues(array([0, -0, 2, NaN], { dtype: "bool" }), [4], [0, 0, 1, 1]);
   });
@@ -215,9 +244,15 @@ describe("full, zeros, ones and their *Like variants", () => {
     );
   });
 
-  it("full honours the dtype option and casts the value", () => {
+  it("full honours the dtype option and casts the value; int32 rejects values it cannot hold", () => {
     fc.assert(
-      fc.property(shapes(), dtypes(), fc.oneof(finiteDouble, fc.boolean()), (shape, dtype, value) => {
+      fc.property(shapes(), dtypes(), fc.oneof(finiteDouble, fc.boolean(), edgeNumber), (shape, dtype, value) => {
+        const bad = dtype === "int32" ? firstOverflow([value]) : undefined;
+        if (bad !== undefined) {
+          expect(() => full(shape, value, { dtype })).toThrow(overflowMessage("full", bad));
+          expect(() => fullLike(zeros(shape, { dtype }), value)).toThrow(overflowMessage("full", bad));
+          return;
+        }
         const a = full(shape, value, { dtype });
         expect(a.dtype).toBe(dtype);
         expectContiguous(a);
@@ -273,6 +308,20 @@ describe("full, zeros, ones and their *Like variants", () => {
     expectValues(fullLike(like, 2.5, { dtype: "float32" }), [1, 3], [2.5, 2.5, 2.5]);
   });
 
+  it("empty validates its shape and dtype, naming empty", () => {
+    expect(() => empty([2, -1])).toThrow(RangeError);
+    expect(() => empty([2, -1])).toThrow(/^empty: invalid shape \[2,-1\]/);
+    expect(() => empty([1.5])).toThrow(/^empty: invalid shape \[1\.5\]/);
+    expect(() => empty(3 as unknown as number[])).toThrow(TypeError);
+    expect(() => empty(3 as unknown as number[])).toThrow(/^empty: shape must be an array/);
+    expect(() => empty([2], "int64" as DType)).toThrow(TypeError);
+    expect(() => empty([2], "int64" as DType)).toThrow(/^empty: unknown dtype "int64"/);
+    const shape = [2, 3];
+    const e = empty(shape, "int32");
+    shape[0] = 5;
+    expect(e.shape).toEqual([2, 3]); // the shape is copied
+  });
+
   it("empty and fromFlat give contiguous arrays", () => {
     const e = empty([2, 3]);
     expect(e.dtype).toBe("float32");
@@ -292,176 +341,19 @@ describe("full, zeros, ones and their *Like variants", () => {
   });
 });
 
-/** arange by the naive loop: start, start + step, ... while short of end (exact for dyadic args). */
-function naiveArange(start: number, end: number, step: number): number[] {
-  const out: number[] = [];
-  for (let v = start; step > 0 ? v < end : v > end; v += step) out.push(v);
-  return out;
-}
-
-describe("arange", () => {
-  it("arange(n), arange(start, end) and arange(start, end, step) count like a loop; integers give int32", () => {
-    fc.assert(
-      fc.property(fc.integer({ min: -50, max: 50 }), fc.integer({ min: -50, max: 50 }), fc.integer({ min: 1, max: 7 }), (a, b, size) => {
-        const [lo, hi] = a <= b ? [a, b] : [b, a];
-        const up = arange(lo, hi, size);
-        expect(up.dtype).toBe("int32");
-        const want = naiveArange(lo, hi, size);
-        expectValues(up, [want.length], want, EXACT);
-        if (hi > lo) {
-          // hi === lo with a negative step is the separate [-0] shape test below.
-          const down = naiveArange(hi, lo, -size);
-          expectValues(arange(hi, lo, -size), [down.length], down, EXACT);
-        }
-        expectValues(arange(lo, hi), [hi - lo], naiveArange(lo, hi, 1), EXACT);
-        const n = Math.abs(hi);
-        expectValues(arange(n), [n], naiveArange(0, n, 1), EXACT);
-      }),
-      propertyConfig(),
-    );
-  });
-
-  it("fractional arguments give float32 values of the naive loop (dyadic, so exact)", () => {
-    fc.assert(
-      fc.property(fc.integer({ min: -80, max: 80 }), fc.integer({ min: -80, max: 80 }), fc.integer({ min: 1, max: 16 }), (a, b, s) => {
-        const [start, end] = a <= b ? [a / 4, b / 4] : [b / 4, a / 4];
-        const step = s / 8;
-        fc.pre(!Number.isInteger(start) || !Number.isInteger(end) || !Number.isInteger(step));
-        const up = arange(start, end, step);
-        expect(up.dtype).toBe("float32");
-        const want = naiveArange(start, end, step);
-        expectValues(up, [want.length], want, EXACT);
-        if (end > start) {
-          const down = naiveArange(end, start, -step);
-          expectValues(arange(end, start, -step), [down.length], down, EXACT);
-        }
-      }),
-      propertyConfig(),
-    );
-  });
-
-  it("has length ceil((end - start) / step) and values start + i * step for random doubles", () => {
-    fc.assert(
-      fc.property(
-        fc.double({ min: -100, max: 100, noNaN: true }),
-        fc.double({ min: -100, max: 100, noNaN: true }),
-        fc.double({ min: 0.01, max: 50, noNaN: true }),
-        (start, end, size) => {
-          const step = end >= start ? size : -size;
-          const a = arange(start, end, step, { dtype: "float64" });
-          const n = Math.ceil((end - start) / step);
-          expectValues(a, [n], Array.from({ length: n }, (_, i) => start + i * step));
-          expect(arange(start, end, step).dtype).toBe(Number.isInteger(start) && Number.isInteger(end) && Number.isInteger(step) ? "int32" : "float32");
-        },
-      ),
-      propertyConfig(),
-    );
-  });
-
-  it("gives shape [0], not [-0], for an empty range with a negative step", () => {
-    // Math.ceil((2 - 2) / -1) is -0; toEqual tells -0 from 0, and so does Object.is on sizes.
-    expect(arange(2, 2, -1).shape).toEqual([0]);
-    expect(arange(0.5, 0.5, -0.25).shape).toEqual([0]);
-  });
-
-  it("does not wrap integer arguments beyond int32 silently (throws, or holds the exact values)", () => {
-    let a: NDArray;
-    try {
-      a = arange(2 ** 31, 2 ** 31 + 2);
-    } catch (e) {
-      expect(String(e)).toMatch(/arange.*2147483648/);
-      return;
-    }
-    expectValues(a, [2], [2 ** 31, 2 ** 31 + 1], EXACT);
-  });
-
-  it("gives an empty array when start equals end, and honours the dtype option", () => {
-    expectValues(arange(3, 3), [0], []);
-    expectValues(arange(0), [0], []);
-    const f = arange(0, 3, 1, { dtype: "float64" });
-    expect(f.dtype).toBe("float64");
-    expectValues(f, [3], [0, 1, 2]);
-  });
-
-  it("rejects a zero step, an inconsistent sign and non-finite arguments", () => {
-    expect(() => arange(0, 5, 0)).toThrow(/arange: step must be nonzero/);
-    expect(() => arange(5, 0)).toThrow(/arange: upper bound 0 and lower bound 5 are inconsistent with step sign 1/);
-    expect(() => arange(0, 5, -1)).toThrow(/arange: upper bound 5 and lower bound 0 are inconsistent with step sign -1/);
-    expect(() => arange(-3)).toThrow(/arange: upper bound -3 and lower bound 0/);
-    expect(() => arange(0, Infinity)).toThrow(/arange: arguments must be finite numbers, got Infinity/);
-    expect(() => arange(NaN)).toThrow(/arange: arguments must be finite numbers, got NaN/);
-    expect(() => arange(0, 1, NaN)).toThrow(/arange:.*got NaN/);
-  });
-});
-
-describe("linspace", () => {
-  // Magnitudes below float32's normal range map to 0, so ulp-based tolerances hold.
-  const endpoint = finiteDouble.map((x) => (Math.abs(x) < 1e-30 ? 0 : x));
-
-  it("has `steps` values, exact endpoints, and even spacing", () => {
-    fc.assert(
-      fc.property(endpoint, endpoint, fc.integer({ min: 2, max: 200 }), fc.constantFrom<DType>("float32", "float64"), (start, end, steps, dtype) => {
-        const a = linspace(start, end, steps, { dtype });
-        expect([a.shape, a.dtype]).toEqual([[steps], dtype]);
-        const round = dtype === "float32" ? Math.fround : (x: number) => x;
-        expect(a.data[0] === round(start), `first ${a.data[0]} vs start ${start}`).toBe(true);
-        expect(a.data[steps - 1] === round(end), `last ${a.data[steps - 1]} vs end ${end}`).toBe(true);
-        const step = (end - start) / (steps - 1);
-        const scale = Math.max(Math.abs(start), Math.abs(end));
-        const eps = dtype === "float32" ? 2 ** -23 : 2 ** -52;
-        expectValues(a, [steps], Array.from({ length: steps }, (_, i) => start + i * step), { atol: 4 * eps * scale, rtol: 0 });
-      }),
-      propertyConfig(),
-    );
-  });
-
-  it("defaults to float32", () => {
-    expect(linspace(0, 1, 5).dtype).toBe("float32");
-    expectValues(linspace(0, 1, 5), [5], [0, 0.25, 0.5, 0.75, 1], EXACT);
-  });
-
-  it("steps = 0 gives an empty array", () => {
-    expectValues(linspace(0, 10, 0), [0], []);
-  });
-
-  it("steps = 1 gives [start], like torch.linspace(0, 10, 1) = tensor([0.])", () => {
-    expectValues(linspace(0, 10, 1), [1], [0], EXACT);
-    expectValues(linspace(3, -2, 1, { dtype: "float64" }), [1], [3], EXACT);
-  });
-
-  it.each([-1, 2.5, NaN])("rejects steps = %s", (steps) => {
-    expect(() => linspace(0, 1, steps)).toThrow(new RegExp(`linspace: steps must be a non-negative integer, got ${steps}`));
-  });
-});
-
-describe("eye", () => {
-  it("is 1 on the diagonal and 0 elsewhere, square or rectangular", () => {
-    fc.assert(
-      fc.property(fc.integer({ min: 0, max: 6 }), fc.option(fc.integer({ min: 0, max: 6 }), { nil: undefined }), fc.option(dtypes(), { nil: undefined }), (n, m, dtype) => {
-        const a = eye(n, m, dtype === undefined ? {} : { dtype });
-        const cols = m ?? n;
-        expect(a.dtype).toBe(dtype ?? "float32");
-        expectContiguous(a);
-        const want: number[] = [];
-        for (let i = 0; i < n; i++) for (let j = 0; j < cols; j++) want.push(i === j ? 1 : 0);
-        expectValues(a, [n, cols], want, EXACT);
-      }),
-      propertyConfig(),
-    );
-  });
-
-  it("rejects bad sizes with the op name", () => {
-    expect(() => eye(-1)).toThrow(/eye: invalid shape \[-1,-1\]/);
-    expect(() => eye(2, 1.5)).toThrow(/eye: invalid shape \[2,1\.5\]/);
-  });
-});
-
 describe("dtypes", () => {
-  it.each(DTYPES)("every creation function accepts dtype %s", (dtype) => {
-    const made = [array([1, 0], { dtype }), zeros([2], { dtype }), ones([2], { dtype }), full([2], 1, { dtype }), arange(0, 2, 1, { dtype }), linspace(0, 1, 2, { dtype }), eye(2, 2, { dtype })];
+  it.each(DTYPES)("every creation function accepts dtype %s (arange and linspace: not bool, as PyTorch)", (dtype) => {
+    const made = [array([1, 0], { dtype }), zeros([2], { dtype }), ones([2], { dtype }), full([2], 1, { dtype }), eye(2, 2, { dtype }), empty([2], dtype)];
+    if (dtype !== "bool") made.push(arange(0, 2, 1, { dtype }), linspace(0, 1, 2, { dtype }));
     for (const a of made) {
       expect(a.dtype).toBe(dtype);
       expect(logicalValues(a).every((v) => Number.isFinite(v))).toBe(true);
     }
+  });
+
+  it("arange and linspace reject bool (PyTorch: not implemented for 'Bool')", () => {
+    expect(() => arange(0, 2, 1, { dtype: "bool" })).toThrow(TypeError);
+    expect(() => arange(0, 2, 1, { dtype: "bool" })).toThrow(/^arange: not implemented for bool/);
+    expect(() => linspace(0, 1, 3, { dtype: "bool" })).toThrow(/^linspace: not implemented for bool/);
   });
 });

@@ -83,11 +83,36 @@ export function scalarDType(scalar: number | boolean): DType {
   return Number.isInteger(scalar) ? "int32" : DEFAULT_FLOAT;
 }
 
-/** Converts a JS value to what `dtype` stores: bools become 0/1, ints truncate toward zero. */
+/**
+ * Converts a JS value to what `dtype` stores: bools become 0/1, ints truncate toward zero and
+ * wrap modulo 2^32 (a cast, as PyTorch's arithmetic with a scalar operand does).
+ */
 export function castScalar(value: number | boolean, dtype: DType): number {
   if (dtype === "bool") return value !== 0 && value !== false ? 1 : 0;
   const v = typeof value === "boolean" ? Number(value) : value;
   if (dtype === "int32") return v | 0;
   if (dtype === "float32") return Math.fround(v);
   return v;
+}
+
+/**
+ * `castScalar` for a user-supplied value stored as is (a fill value, a bound, an element):
+ * an int32 must hold it before truncation, else a RangeError naming `op`, as PyTorch's checked
+ * scalar conversion ("value cannot be converted to type int without overflow"); NaN and
+ * infinities never fit. Other dtypes convert like `castScalar`.
+ */
+export function castScalarChecked(value: number | boolean, dtype: DType, op: string): number {
+  if (dtype === "int32" && typeof value === "number" && !(value >= -2147483648 && value <= 2147483647)) {
+    throw new RangeError(`${op}: value ${value} cannot be converted to int32 without overflow`);
+  }
+  return castScalar(value, dtype);
+}
+
+/** A short description of a JS value for error messages: `undefined`, `an array`, `the string "a"`. */
+export function describeValue(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "string") return `the string ${JSON.stringify(value)}`;
+  if (typeof value === "object") return `an object (${value.constructor?.name ?? "no prototype"})`;
+  return typeof value;
 }

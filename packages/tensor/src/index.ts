@@ -7,13 +7,18 @@ export {
   broadcastShapes,
   broadcastStrides,
   contiguousStrides,
+  flattenShape,
   isContiguousLayout,
   normalizeDim,
   normalizeDims,
   numel,
+  resolveIndex,
+  resolveNarrow,
+  resolveSlice,
   viewStrides,
   forEachRow,
   type Operand as StridedOperand,
+  type ResolvedSlice,
   type Shape,
 } from "./layout.js";
 export { NDArray, type NestedList } from "./ndarray.js";
@@ -34,7 +39,7 @@ export {
 } from "./random.js";
 export { formatNDArray } from "./format.js";
 export {
-  abs, add, clamp, copy, cos, div, eq, exp, fill, ge, gelu, geluTanh, gt, le, log, log1p, logicalAnd, logicalNot,
+  abs, add, clamp, copy, cos, div, eq, erf, exp, fill, ge, gelu, geluTanh, gt, le, log, log1p, logicalAnd, logicalNot,
   logicalOr, logicalXor, lt, maskedFill, maximum, minimum, mul, ne, neg, pow, reciprocal, relu, rsqrt, sigmoid,
   sign, sin, sqrt, square, sub, tanh, where, type Operand,
 } from "./kernels/map.js";
@@ -45,4 +50,4 @@ export {
 } from "./kernels/reduce.js";
 export { matmul } from "./kernels/matmul.js";
 export { logSoftmax, softmax } from "./kernels/softmax.js";
-export { chunk, concat, gather, indexSelect, oneHot, scatterAdd, split, stack, tril, triu } from "./kernels/indexing.js";
+export { addAtStrided, chunk, concat, gather, indexSelect, oneHot, scatterAdd, split, stack, tril, triu } from "./kernels/indexing.js";

@@ -178,6 +178,66 @@ export function viewStrides(shape: Shape, strides: Shape, newShape: Shape): numb
   return viewD === -1 ? newStrides : null;
 }
 
+/** The shape after merging dims `startDim..endDim` into one. Matches `torch.flatten`'s result. */
+export function flattenShape(shape: Shape, startDim: number, endDim: number, op: string): number[] {
+  if (shape.length === 0) return [1];
+  const s = normalizeDim(startDim, shape.length, op);
+  const e = normalizeDim(endDim, shape.length, op);
+  if (s > e) throw new RangeError(`${op}: startDim ${startDim} comes after endDim ${endDim}`);
+  return [...shape.slice(0, s), numel(shape.slice(s, e + 1)), ...shape.slice(e + 1)];
+}
+
+/** A slice along one dim with its bounds resolved: 0 <= start <= end <= size, step >= 1. */
+export interface ResolvedSlice {
+  dim: number;
+  start: number;
+  end: number;
+  step: number;
+}
+
+/**
+ * Resolves Python-style slice bounds along `dim` of `shape`: negative indices count from the
+ * end, out-of-range bounds clamp, step must be a positive integer.
+ */
+export function resolveSlice(shape: Shape, dim: number, start: number, end: number, step: number, op: string): ResolvedSlice {
+  if (shape.length === 0) throw new RangeError(`${op}: cannot slice a 0-d tensor`);
+  const d = normalizeDim(dim, shape.length, op);
+  if (!Number.isInteger(step) || step <= 0) throw new RangeError(`${op}: step must be a positive integer, got ${step}`);
+  if (!Number.isInteger(start) || !Number.isInteger(end)) {
+    throw new RangeError(`${op}: start and end must be integers, got ${start} and ${end}`);
+  }
+  const size = shape[d]!;
+  const clampIndex = (i: number) => Math.min(Math.max(i < 0 ? i + size : i, 0), size);
+  const lo = clampIndex(start);
+  return { dim: d, start: lo, end: Math.max(clampIndex(end), lo), step };
+}
+
+/** Resolves `narrow(dim, start, length)` (negative start counts from the end) to a slice. */
+export function resolveNarrow(shape: Shape, dim: number, start: number, length: number, op: string): ResolvedSlice {
+  if (shape.length === 0) throw new RangeError(`${op}: cannot narrow a 0-d tensor`);
+  const d = normalizeDim(dim, shape.length, op);
+  const size = shape[d]!;
+  if (!Number.isInteger(start) || start < -size || start > size) {
+    throw new RangeError(`${op}: start ${start} is out of range for dim ${d} of size ${size}`);
+  }
+  const s = start < 0 ? start + size : start;
+  if (!Number.isInteger(length) || length < 0 || s + length > size) {
+    throw new RangeError(`${op}: start ${s} + length ${length} exceeds dim ${d} of size ${size}`);
+  }
+  return { dim: d, start: s, end: s + length, step: 1 };
+}
+
+/** Resolves `select(dim, index)` (negative index counts from the end) to a dim and an index. */
+export function resolveIndex(shape: Shape, dim: number, index: number, op: string): { dim: number; index: number } {
+  if (shape.length === 0) throw new RangeError(`${op}: cannot select from a 0-d tensor`);
+  const d = normalizeDim(dim, shape.length, op);
+  const size = shape[d]!;
+  if (!Number.isInteger(index) || index < -size || index >= size) {
+    throw new RangeError(`${op}: index ${index} is out of range for dim ${d} of size ${size}`);
+  }
+  return { dim: d, index: index < 0 ? index + size : index };
+}
+
 /** A strided operand of an iteration: where its first element sits and how far each dim steps. */
 export interface Operand {
   readonly strides: Shape;

@@ -212,6 +212,26 @@ describe("element access and conversion", () => {
   });
 });
 
+describe("fromStorage keeps bool storage 0/1 by matching dtype and storage", () => {
+  const STORAGES = [
+    ["float32", () => new Float32Array(4)],
+    ["float64", () => new Float64Array(4)],
+    ["int32", () => new Int32Array(4)],
+    ["bool", () => new Uint8Array(4)],
+  ] as const;
+
+  it.each(STORAGES)("a %s storage takes its own dtype or none, and rejects every other", (own, make) => {
+    expect(NDArray.fromStorage(make(), [4]).dtype).toBe(own);
+    expect(NDArray.fromStorage(make(), [4], undefined, 0, own).dtype).toBe(own);
+    for (const [other] of STORAGES.filter(([d]) => d !== own)) {
+      const call = () => NDArray.fromStorage(make(), [4], undefined, 0, other);
+      expect(call).toThrow(TypeError);
+      expect(call).toThrow(new RegExp(`^fromStorage: dtype ${other} does not match the storage, a \\w+Array that holds ${own}$`));
+    }
+    expect(() => NDArray.fromStorage(make(), [4], undefined, 0, "int64" as never)).toThrow(/^fromStorage: unknown dtype "int64"/);
+  });
+});
+
 describe("errors name the function and the shapes", () => {
   const a = zeros([2, 3]);
   it.each([

@@ -3,21 +3,26 @@
  * here is O(1) and shares storage; only contiguous(), clone(), astype() and a reshape that
  * cannot be a view copy. Kernels are free functions in ./kernels; this class owns layout only.
  */
-import { allocStorage, dtypeOfStorage, type DType, type Storage } from "./dtype.js";
+import { allocStorage, castScalarChecked, checkDType, describeValue, dtypeOfStorage, type DType, type Storage } from "./dtype.js";
 import { formatNDArray } from "./format.js";
 import { copyStrided } from "./kernels/copy.js";
 import {
   broadcastShapes,
   broadcastStrides,
   contiguousStrides,
+  flattenShape,
   fmtShape,
   inferShape,
   isContiguousLayout,
   normalizeDim,
   numel,
   offsetOf,
+  resolveIndex,
+  resolveNarrow,
+  resolveSlice,
   storageExtent,
   viewStrides,
+  type ResolvedSlice,
   type Shape,
 } from "./layout.js";
 
@@ -39,11 +44,16 @@ export class NDArray {
   ) {}
 
   /**
-   * Views existing storage with a validated layout (no copy; writes are shared).
+   * Views existing storage with a validated layout (no copy; writes are shared). `dtype`, when
+   * given, must be the one the storage holds (a Uint8Array is bool storage).
    * @example NDArray.fromStorage(new Float32Array(6), [2, 3])
    */
   static fromStorage(data: Storage, shape: Shape, strides?: Shape, offset = 0, dtype?: DType): NDArray {
-    const dt = dtype ?? dtypeOfStorage(data, "fromStorage");
+    const op = "fromStorage";
+    const dt = dtypeOfStorage(data, op);
+    if (dtype !== undefined && checkDType(dtype, op) !== dt) {
+      throw new TypeError(`${op}: dtype ${dtype} does not match the storage, a ${data.constructor.name} that holds ${dt}`);
+    }
     const st = strides ?? contiguousStrides(shape);
     checkLayout("fromStorage", data.length, shape, st, offset);
     return new NDArray(data, shape.slice(), st.slice(), offset, dt);
@@ -82,9 +92,15 @@ export class NDArray {
     return out;
   }
 
-  /** True when both arrays view the same storage buffer. */
+  /**
+   * True when the storages of both arrays overlap in memory: the same typed array, or typed
+   * arrays whose byte ranges in one ArrayBuffer intersect (different `subarray`s included).
+   */
   sharesStorage(other: NDArray): boolean {
-    return this.data.buffer === other.data.buffer;
+    const a = this.data;
+    const b = other.data;
+    if (a === b) return true;
+    return a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
   }
 
   /** Same elements, new shape: a view when the strides allow, else a copy. Matches `torch.reshape`. */
@@ -181,51 +197,29 @@ export class NDArray {
    * out-of-range bounds are clamped, step must be positive. Matches `x[..., start:end:step]`.
    */
   slice(dim: number, start = 0, end: number = Number.MAX_SAFE_INTEGER, step = 1): NDArray {
-    const d = normalizeDim(dim, this.ndim, "slice");
-    if (this.ndim === 0) throw new RangeError("slice: cannot slice a 0-d tensor");
-    if (!Number.isInteger(step) || step <= 0) throw new RangeError(`slice: step must be a positive integer, got ${step}`);
-    if (!Number.isInteger(start) || !Number.isInteger(end)) {
-      throw new RangeError(`slice: start and end must be integers, got ${start} and ${end}`);
-    }
-    const size = this.shape[d]!;
-    const clampIndex = (i: number) => Math.min(Math.max(i < 0 ? i + size : i, 0), size);
-    const lo = clampIndex(start);
-    const hi = Math.max(clampIndex(end), lo);
-    const shape = this.shape.slice();
-    const strides = this.strides.slice();
-    shape[d] = Math.ceil((hi - lo) / step);
-    strides[d] = this.strides[d]! * step;
-    const offset = shape[d] === 0 ? this.offset : this.offset + lo * this.strides[d]!;
-    return new NDArray(this.data, shape, strides, offset, this.dtype);
+    return this.sliceResolved(resolveSlice(this.shape, dim, start, end, step, "slice"));
   }
 
   /** `length` elements of `dim` from `start` (negative start counts from the end). Matches `torch.narrow`. */
   narrow(dim: number, start: number, length: number): NDArray {
-    const d = normalizeDim(dim, this.ndim, "narrow");
-    if (this.ndim === 0) throw new RangeError("narrow: cannot narrow a 0-d tensor");
-    const size = this.shape[d]!;
-    if (!Number.isInteger(start) || start < -size || start > size) {
-      throw new RangeError(`narrow: start ${start} is out of range for dim ${d} of size ${size}`);
-    }
-    const s = start < 0 ? start + size : start;
-    if (!Number.isInteger(length) || length < 0 || s + length > size) {
-      throw new RangeError(`narrow: start ${s} + length ${length} exceeds dim ${d} of size ${size}`);
-    }
-    return this.slice(d, s, s + length);
+    return this.sliceResolved(resolveNarrow(this.shape, dim, start, length, "narrow"));
   }
 
   /** The slice at `index` of `dim`, with that dim removed. Matches `torch.select`. */
   select(dim: number, index: number): NDArray {
-    const d = normalizeDim(dim, this.ndim, "select");
-    if (this.ndim === 0) throw new RangeError("select: cannot select from a 0-d tensor");
-    const size = this.shape[d]!;
-    if (!Number.isInteger(index) || index < -size || index >= size) {
-      throw new RangeError(`select: index ${index} is out of range for dim ${d} of size ${size}`);
-    }
-    const i = index < 0 ? index + size : index;
+    const { dim: d, index: i } = resolveIndex(this.shape, dim, index, "select");
     const shape = this.shape.filter((_, k) => k !== d);
     const strides = this.strides.filter((_, k) => k !== d);
     return new NDArray(this.data, shape, strides, this.offset + i * this.strides[d]!, this.dtype);
+  }
+
+  private sliceResolved({ dim: d, start, end, step }: ResolvedSlice): NDArray {
+    const shape = this.shape.slice();
+    const strides = this.strides.slice();
+    shape[d] = Math.ceil((end - start) / step);
+    strides[d] = this.strides[d]! * step;
+    const offset = shape[d] === 0 ? this.offset : this.offset + start * this.strides[d]!;
+    return new NDArray(this.data, shape, strides, offset, this.dtype);
   }
 
   /** Removes size-1 dims: all of them, or those of `dim` (others are left alone). Matches `torch.squeeze`. */
@@ -257,12 +251,7 @@ export class NDArray {
 
   /** Merges dims `startDim..endDim` into one (a view when possible). Matches `torch.flatten`. */
   flatten(startDim = 0, endDim = -1): NDArray {
-    if (this.ndim === 0) return this.reshape([1]);
-    const s = normalizeDim(startDim, this.ndim, "flatten");
-    const e = normalizeDim(endDim, this.ndim, "flatten");
-    if (s > e) throw new RangeError(`flatten: startDim ${startDim} comes after endDim ${endDim}`);
-    const shape = [...this.shape.slice(0, s), numel(this.shape.slice(s, e + 1)), ...this.shape.slice(e + 1)];
-    return this.reshape(shape);
+    return this.reshape(flattenShape(this.shape, startDim, endDim, "flatten"));
   }
 
   /** A view with an explicit layout over the same storage, bounds-checked. Matches `torch.as_strided`. */
@@ -279,10 +268,15 @@ export class NDArray {
     return this.data[this.storageIndex("get", index)]!;
   }
 
-  /** Writes one element through this view (the storage is shared with every view of it). */
+  /**
+   * Writes one element through this view (the storage is shared with every view of it); an
+   * int32 must hold the value, as in PyTorch's `x[i] = v`.
+   */
   set(index: readonly number[], value: number | boolean): void {
-    const v = typeof value === "boolean" ? Number(value) : value;
-    this.data[this.storageIndex("set", index)] = this.dtype === "bool" ? (v !== 0 ? 1 : 0) : v;
+    if (typeof value !== "number" && typeof value !== "boolean") {
+      throw new TypeError(`set: value must be a number or a boolean, got ${describeValue(value)}`);
+    }
+    this.data[this.storageIndex("set", index)] = castScalarChecked(value, this.dtype, "set");
   }
 
   /** The single element of a one-element array. Matches `torch.Tensor.item`. */

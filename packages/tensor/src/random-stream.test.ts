@@ -28,25 +28,31 @@ const DEFAULT_SEED = 67280421310721;
 // ---------------------------------------------------------------------------------------------
 // Reference generator, written from the published algorithms with BigInt arithmetic (no
 // Math.imul, no >>> tricks): xoshiro128** (Blackman & Vigna, xoshiro128starstar.c) and the
-// seeding documented in random.ts: seed = hi * 2^32 + lo, x = lo ^ (hi * 0x9e3779b9 mod 2^32),
-// then four SplitMix32 outputs (x += golden gamma; murmur3 fmix32 finalizer) as the state.
+// seeding documented in random.ts: seed = hi * 2^32 + lo (floor division, words mod 2^32); a
+// SplitMix32 counter x starts at lo; each of the four state words is x += golden gamma, then
+// murmur3's fmix32 of x; hi is added to x after the first word.
 // ---------------------------------------------------------------------------------------------
 const MASK = 0xffffffffn;
 const mul32 = (a: bigint, b: bigint): bigint => (a * b) & MASK;
 const rotl32 = (x: bigint, k: bigint): bigint => ((x << k) | (x >> (32n - k))) & MASK;
 
+function fmix32(x: bigint): bigint {
+  let z = x;
+  z = mul32(z ^ (z >> 16n), 0x85ebca6bn);
+  z = mul32(z ^ (z >> 13n), 0xc2b2ae35n);
+  return z ^ (z >> 16n);
+}
+
 function referenceSeedState(seed: number): bigint[] {
   const s = BigInt(seed);
   const lo = s & MASK;
   const hi = (s >> 32n) & MASK; // floor division, two's complement for negative seeds
-  let x = lo ^ mul32(hi, 0x9e3779b9n);
+  let x = lo;
   const words: bigint[] = [];
   for (let i = 0; i < 4; i++) {
     x = (x + 0x9e3779b9n) & MASK;
-    let z = x;
-    z = mul32(z ^ (z >> 16n), 0x85ebca6bn);
-    z = mul32(z ^ (z >> 13n), 0xc2b2ae35n);
-    words.push(z ^ (z >> 16n));
+    words.push(fmix32(x));
+    if (i === 0) x = (x + hi) & MASK;
   }
   if (words.every((w): boolean => w === 0n)) words[0] = 1n;
   return words;
@@ -110,6 +116,33 @@ describe("generator vs the reference xoshiro128** + SplitMix32", () => {
         manualSeed(seed);
         const ref = new ReferenceXoshiro128ss(referenceSeedState(seed));
         expect(draws(8)).toEqual(Array.from({ length: 8 }, () => ref.next()));
+      }),
+      propertyConfig(),
+    );
+  });
+
+  it("distinct seeds give distinct streams: 2^32, 0x9e3779b9 and 0 (which folded to one 32-bit seed before)", () => {
+    const streams = [2 ** 32, 0x9e3779b9, 0, 2 ** 32 + 0x9e3779b9, -(2 ** 32)].map((seed) => {
+      manualSeed(seed);
+      return draws(4).join(",");
+    });
+    expect(new Set(streams).size).toBe(streams.length);
+  });
+
+  it("distinct safe-integer seeds give distinct states, seeds that differ only above bit 32 included", () => {
+    const seedPairs = fc.oneof(
+      fc.tuple(fc.maxSafeInteger(), fc.maxSafeInteger()),
+      // Same low word, different high words.
+      fc.tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: -(2 ** 20), max: 2 ** 20 - 1 }), fc.integer({ min: -(2 ** 20), max: 2 ** 20 - 1 }))
+        .map(([lo, h1, h2]) => [h1 * 2 ** 32 + lo, h2 * 2 ** 32 + lo] as [number, number]),
+    );
+    fc.assert(
+      fc.property(seedPairs, ([s1, s2]) => {
+        fc.pre(s1 !== s2);
+        manualSeed(s1);
+        const st1 = getRngState().state;
+        manualSeed(s2);
+        expect(getRngState().state).not.toEqual(st1);
       }),
       propertyConfig(),
     );

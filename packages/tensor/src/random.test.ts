@@ -283,6 +283,26 @@ describe("errors", () => {
     expect(() => randperm(2, { dtype: "uint8" as DType })).toThrow(/randperm: unknown dtype "uint8"/);
   });
 
+  it("bool results hold only 0/1: randint needs 0 <= low < high <= 2 and randperm rejects bool, as PyTorch", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -4, max: 4 }), fc.integer({ min: 1, max: 5 }), (low, width) => {
+        const high = low + width;
+        const call = () => randint(low, high, [64], { dtype: "bool" });
+        if (low < 0 || high > 2) {
+          expect(call).toThrow(RangeError);
+          expect(call).toThrow(new RegExp(`^randint: \\[${low}, ${high}\\) is out of bounds for bool`));
+          return;
+        }
+        const got = call();
+        expect(got.dtype).toBe("bool");
+        expect(Array.from(got.toArray()).every((v) => v >= low && v < high)).toBe(true);
+      }),
+      propertyConfig(),
+    );
+    expect(() => randperm(2, { dtype: "bool" })).toThrow(TypeError);
+    expect(() => randperm(0, { dtype: "bool" })).toThrow(/^randperm: not implemented for bool/);
+  });
+
   it.each([-1, 2.5, NaN])("randperm rejects n = %s", (n) => {
     expect(() => randperm(n)).toThrow(new RegExp(`randperm: n must be a non-negative integer, got ${n}`));
   });

@@ -2,6 +2,12 @@
  * @file Seeded randomness from one generator: xoshiro128** (Blackman & Vigna), 128 bits of
  * state in four uint32 words, seeded through SplitMix32. Only 32-bit integer arithmetic
  * (Math.imul, shifts), so the same seed gives the same numbers on every machine and engine.
+ * Seeding: a safe-integer seed splits as seed = hi * 2^32 + lo (floor division; lo and hi are
+ * taken mod 2^32, so a negative seed has two's-complement words). A SplitMix32 counter x starts
+ * at lo; each state word is the next output: x += 0x9e3779b9 (mod 2^32), then murmur3's fmix32
+ * of x (z ^= z >>> 16; z *= 0x85ebca6b; z ^= z >>> 13; z *= 0xc2b2ae35; z ^= z >>> 16, all
+ * mod 2^32). After the first word, x += hi. Word 0 fixes lo and word 1 then fixes hi (fmix32 is
+ * a bijection), so distinct seeds give distinct states; an all-zero state becomes [1, 0, 0, 0].
  * Conversions: float32 uniforms use the top 24 bits of one draw, float64 uniforms 53 bits
  * of two draws, normals come from Box-Muller pairs, integers from unbiased rejection.
  */
@@ -23,14 +29,15 @@ export function manualSeed(seed: number): void {
   if (!Number.isSafeInteger(seed)) throw new RangeError(`manualSeed: seed must be a safe integer, got ${seed}`);
   const lo = seed >>> 0;
   const hi = Math.floor(seed / 0x100000000) >>> 0;
-  let x = (lo ^ Math.imul(hi, 0x9e3779b9)) >>> 0;
+  let x = lo;
   for (let i = 0; i < 4; i++) {
-    // SplitMix32: spreads any seed (0 included) over a state that is never all zero.
+    // SplitMix32 outputs; hi joins the counter after the first, so both words reach the state.
     x = (x + 0x9e3779b9) >>> 0;
     let z = x;
     z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
     z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
     state[i] = (z ^ (z >>> 16)) >>> 0;
+    if (i === 0) x = (x + hi) >>> 0;
   }
   if (state[0] === 0 && state[1] === 0 && state[2] === 0 && state[3] === 0) state[0] = 1;
 }
@@ -138,13 +145,19 @@ export function nextBelow(range: number): number {
   }
 }
 
-/** Uniform integers in [low, high) (int32 unless `dtype`). Matches `torch.randint(low, high, shape)`. */
+/**
+ * Uniform integers in [low, high) (int32 unless `dtype`). A bool result needs 0 <= low and
+ * high <= 2, as PyTorch checks. Matches `torch.randint(low, high, shape)`.
+ */
 export function randint(low: number, high: number, shape: Shape, options: RandomOptions = {}): NDArray {
   const dtype = options.dtype === undefined ? "int32" : checkDType(options.dtype, "randint");
   if (!Number.isInteger(low) || !Number.isInteger(high) || low < -2147483648 || high > 2147483648) {
     throw new RangeError(`randint: low ${low} and high ${high} must be integers within int32 range`);
   }
   if (high <= low) throw new RangeError(`randint: expects low < high, got low ${low} and high ${high}`);
+  if (dtype === "bool" && (low < 0 || high > 2)) {
+    throw new RangeError(`randint: [${low}, ${high}) is out of bounds for bool (expected 0 <= low < high <= 2)`);
+  }
   const out = empty(checkShape(shape, "randint"), dtype);
   const d = out.data;
   for (let i = 0; i < d.length; i++) d[i] = low + nextBelow(high - low);
@@ -181,6 +194,7 @@ export function bernoulli(p: number | NDArray, shape?: Shape, options: RandomOpt
 export function randperm(n: number, options: RandomOptions = {}): NDArray {
   if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`randperm: n must be a non-negative integer, got ${n}`);
   const dtype = options.dtype === undefined ? "int32" : checkDType(options.dtype, "randperm");
+  if (dtype === "bool") throw new TypeError("randperm: not implemented for bool (a permutation needs n values)");
   const out = empty([n], dtype);
   const d = out.data;
   for (let i = 0; i < n; i++) d[i] = i;

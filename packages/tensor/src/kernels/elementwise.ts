@@ -1,14 +1,30 @@
 /**
- * @file The elementwise driver shared by every map kernel: output allocation or validation of
- * an `out` array (shape, dtype category, no overlap), broadcasting of operands, and the row
- * iteration. An op supplies only a row loop `(o, oi, os, a, ai, as, ..., n)` that reads and
- * writes through strides, so one loop serves contiguous, strided and broadcast layouts.
+ * @file The elementwise driver shared by every map kernel: operand validation, output
+ * allocation or validation of an `out` array (shape, dtype category, no overlap in buffer
+ * memory), broadcasting of operands, and the row iteration. An op supplies only a row loop
+ * `(o, oi, os, a, ai, as, ..., n)` that reads and writes through strides, so one loop serves
+ * contiguous, strided and broadcast layouts. Results are computed in the result dtype; an
+ * `out` of a wider dtype receives a converted copy, as in PyTorch.
  */
-import { DEFAULT_FLOAT, isFloating, promoteTypes, type DType, type Storage } from "../dtype.js";
-import { broadcastShapes, broadcastStrides, fmtShape, forEachRow, storageExtent, type Operand, type Shape } from "../layout.js";
+import { allocStorage, castScalar, castScalarChecked, DEFAULT_FLOAT, describeValue, isFloating, promoteTypes, type DType, type Storage } from "../dtype.js";
+import { broadcastShapes, broadcastStrides, fmtShape, forEachRow, storageExtent, type Operand as Strided, type Shape } from "../layout.js";
 import { empty, fromFlat } from "../create.js";
-import type { NDArray } from "../ndarray.js";
-import { allocStorage, castScalar } from "../dtype.js";
+import { NDArray } from "../ndarray.js";
+import { copyStrided } from "./copy.js";
+
+/** An operand of an elementwise kernel: an array or a weak JS scalar. */
+export type Operand = NDArray | number | boolean;
+
+/** Throws a TypeError naming `op` and `name` unless `x` is an NDArray, a number or a boolean. */
+export function checkOperand(op: string, x: unknown, name: string): asserts x is Operand {
+  if (x instanceof NDArray || typeof x === "number" || typeof x === "boolean") return;
+  throw new TypeError(`${op}: ${name} must be an array, a number or a boolean, got ${describeValue(x)}`);
+}
+
+/** Throws a TypeError naming `op` and `name` unless `x` is an NDArray. */
+export function checkArray(op: string, x: unknown, name: string): asserts x is NDArray {
+  if (!(x instanceof NDArray)) throw new TypeError(`${op}: ${name} must be an array, got ${describeValue(x)}`);
+}
 
 /** A row loop over one input. */
 export type UnaryRow = (o: Storage, oi: number, os: number, a: Storage, ai: number, as: number, n: number) => void;
@@ -28,10 +44,13 @@ export type TernaryRow = (
   n: number,
 ) => void;
 
-/** A 0-d array holding a JS scalar converted to `dtype`; broadcasting gives it stride 0. */
-export function scalarArray(value: number | boolean, dtype: DType): NDArray {
+/**
+ * A 0-d array holding a JS scalar converted to `dtype`; broadcasting gives it stride 0. With
+ * `checkedFor` (an op name) the value must fit an int32 (`castScalarChecked`), else it wraps.
+ */
+export function scalarArray(value: number | boolean, dtype: DType, checkedFor?: string): NDArray {
   const data = allocStorage(dtype, 1);
-  data[0] = castScalar(value, dtype);
+  data[0] = checkedFor === undefined ? castScalar(value, dtype) : castScalarChecked(value, dtype, checkedFor);
   return fromFlat(data, [], dtype);
 }
 
@@ -40,9 +59,11 @@ const CATEGORY: Record<DType, number> = { bool: 0, int32: 1, float32: 2, float64
 /**
  * The array an elementwise op writes: a fresh contiguous one, or `out` after checking that it
  * has the result's shape, can hold the result's dtype (PyTorch's in-place casting rule), has
- * no two elements at one address, and does not partially overlap an input.
+ * no two elements at one address, and does not partially overlap an input. Overlap is judged
+ * on the bytes each layout spans in its buffer, so views over different typed arrays of one
+ * ArrayBuffer are compared correctly.
  */
-export function prepareOut(op: string, shape: Shape, dtype: DType, inputs: readonly Operand[], out?: NDArray): NDArray {
+export function prepareOut(op: string, shape: Shape, dtype: DType, inputs: readonly Strided[], out?: NDArray): NDArray {
   if (!out) return empty(shape, dtype);
   if (out.shape.length !== shape.length || out.shape.some((s, d) => s !== shape[d])) {
     throw new RangeError(`${op}: output shape ${fmtShape(out.shape)} does not match the result shape ${fmtShape(shape)}`);
@@ -55,22 +76,43 @@ export function prepareOut(op: string, shape: Shape, dtype: DType, inputs: reado
       `${op}: more than one element of the output ${fmtShape(out.shape)} refers to a single memory location (it is expanded); clone() it first`,
     );
   }
-  const outExtent = storageExtent(out.shape, out.strides, out.offset);
+  const outBytes = byteExtent(out.data, shape, out.strides, out.offset);
   for (const input of inputs) {
-    const arr = input as Operand & { data?: Storage };
-    if (!arr.data || arr.data.buffer !== out.data.buffer || !outExtent) continue;
-    const same = arr.offset === out.offset && arr.strides.every((s, d) => s === out.strides[d] || out.shape[d]! <= 1);
-    const ext = storageExtent(shape, arr.strides, arr.offset);
-    const disjoint = !ext || ext.max < outExtent.min || ext.min > outExtent.max;
-    if (!same && !disjoint) {
-      throw new RangeError(`${op}: an input partially overlaps the output in memory; clone() the input first`);
-    }
+    const arr = input as Strided & { data?: Storage };
+    if (!arr.data || arr.data.buffer !== out.data.buffer || !outBytes) continue;
+    const inBytes = byteExtent(arr.data, shape, arr.strides, arr.offset);
+    if (!inBytes || inBytes.end <= outBytes.start || inBytes.start >= outBytes.end) continue;
+    const size = arr.data.BYTES_PER_ELEMENT;
+    const same =
+      size === out.data.BYTES_PER_ELEMENT &&
+      arr.data.byteOffset + arr.offset * size === out.data.byteOffset + out.offset * size &&
+      arr.strides.every((s, d) => s === out.strides[d] || shape[d]! <= 1);
+    if (!same) throw new RangeError(`${op}: an input partially overlaps the output in memory; clone() the input first`);
   }
   return out;
 }
 
+/** The bytes [start, end) of its buffer that a layout over `data` spans; null when empty. */
+function byteExtent(data: Storage, shape: Shape, strides: Shape, offset: number): { start: number; end: number } | null {
+  const ext = storageExtent(shape, strides, offset);
+  if (!ext) return null;
+  const size = data.BYTES_PER_ELEMENT;
+  return { start: data.byteOffset + ext.min * size, end: data.byteOffset + (ext.max + 1) * size };
+}
+
+/** Where a kernel computes: `out` itself, or a fresh array of `dtype` when `out` is wider. */
+function computeTarget(o: NDArray, shape: Shape, dtype: DType): NDArray {
+  return o.dtype === dtype ? o : empty(shape, dtype);
+}
+
+/** Copies a result computed into a temporary (see computeTarget) into `out`, converting it. */
+function storeTarget(target: NDArray, o: NDArray, shape: Shape): NDArray {
+  if (target !== o) copyStrided(shape, target.data, target, o.data, o, o.dtype);
+  return o;
+}
+
 /** An input viewed at the broadcast shape: its storage plus broadcast strides. */
-interface Broadcast extends Operand {
+interface Broadcast extends Strided {
   readonly data: Storage;
 }
 
@@ -88,10 +130,11 @@ export function mapUnary(op: string, a: NDArray, dtype: DType, row: UnaryRow, ou
   }
   const ba = broadcastInput(a, a.shape, op);
   const o = prepareOut(op, a.shape, dtype, [ba], out);
-  const od = o.data;
+  const t = computeTarget(o, a.shape, dtype);
+  const od = t.data;
   const ad = a.data;
-  forEachRow(a.shape, [o, ba], (off, n, st) => row(od, off[0]!, st[0]!, ad, off[1]!, st[1]!, n));
-  return o;
+  forEachRow(a.shape, [t, ba], (off, n, st) => row(od, off[0]!, st[0]!, ad, off[1]!, st[1]!, n));
+  return storeTarget(t, o, a.shape);
 }
 
 /** Applies a binary row loop to broadcast `a` and `b` (already in the compute dtype). */
@@ -115,11 +158,12 @@ export function mapBinary(op: string, a: NDArray, b: NDArray, dtype: DType, row:
   const ba = broadcastInput(a, shape, op);
   const bb = broadcastInput(b, shape, op);
   const o = prepareOut(op, shape, dtype, [ba, bb], out);
-  const od = o.data;
-  forEachRow(shape, [o, ba, bb], (off, n, st) =>
+  const t = computeTarget(o, shape, dtype);
+  const od = t.data;
+  forEachRow(shape, [t, ba, bb], (off, n, st) =>
     row(od, off[0]!, st[0]!, ba.data, off[1]!, st[1]!, bb.data, off[2]!, st[2]!, n),
   );
-  return o;
+  return storeTarget(t, o, shape);
 }
 
 /** Applies a ternary row loop to broadcast `a`, `b` and `c`. */
@@ -129,11 +173,12 @@ export function mapTernary(op: string, a: NDArray, b: NDArray, c: NDArray, dtype
   const bb = broadcastInput(b, shape, op);
   const bc = broadcastInput(c, shape, op);
   const o = prepareOut(op, shape, dtype, [ba, bb, bc], out);
-  const od = o.data;
-  forEachRow(shape, [o, ba, bb, bc], (off, n, st) =>
+  const t = computeTarget(o, shape, dtype);
+  const od = t.data;
+  forEachRow(shape, [t, ba, bb, bc], (off, n, st) =>
     row(od, off[0]!, st[0]!, ba.data, off[1]!, st[1]!, bb.data, off[2]!, st[2]!, bc.data, off[3]!, st[3]!, n),
   );
-  return o;
+  return storeTarget(t, o, shape);
 }
 
 function sameShape(x: Shape, y: Shape): boolean {
@@ -147,7 +192,7 @@ function sameShape(x: Shape, y: Shape): boolean {
  * three tiers (arrays with dims, 0-d arrays, JS scalars); a lower tier changes the result
  * only when it is of a higher category (bool < integer < float) than the tiers above it.
  */
-export function resultType(operands: readonly (NDArray | number | boolean)[]): DType {
+export function resultType(operands: readonly Operand[]): DType {
   let dimType: DType | null = null;
   let zeroDimType: DType | null = null;
   let scalarType: DType | null = null;
@@ -171,7 +216,10 @@ function combineCategories(higher: DType | null, lower: DType | null): DType | n
   return higher;
 }
 
-/** `x` as an array of `dtype`: a cast copy of a tensor, or a 0-d array for a JS scalar. */
-export function asDType(x: NDArray | number | boolean, dtype: DType): NDArray {
-  return typeof x === "object" ? x.astype(dtype) : scalarArray(x, dtype);
+/**
+ * `x` as an array of `dtype`: a cast copy of a tensor, or a 0-d array for a JS scalar (which
+ * must fit an int32 when `checkedFor` names the op, else wraps like PyTorch's scalar arithmetic).
+ */
+export function asDType(x: Operand, dtype: DType, checkedFor?: string): NDArray {
+  return typeof x === "object" ? x.astype(dtype) : scalarArray(x, dtype, checkedFor);
 }

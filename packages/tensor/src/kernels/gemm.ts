@@ -3,7 +3,9 @@
  * B is packed into KC x NR column panels, A into MC x KC row panels (any strides, so a
  * transposed operand is read in place, never copied first), and a 4x4 register-tiled
  * micro-kernel accumulates in doubles. Packing pads edge tiles with zeros so the
- * micro-kernel never branches inside its loop.
+ * micro-kernel never branches inside its loop. Accumulation is float64 within each KC block
+ * of 256 steps of k; C is stored after every block and read back for the next, so a float32
+ * C is rounded once per block (ceil(k / 256) roundings), not once at the end.
  */
 import type { Storage } from "../dtype.js";
 
@@ -28,7 +30,8 @@ export interface MatrixView {
 
 /**
  * Writes A (m x k) @ B (k x n) into C (m x n, row stride `ldc`, unit column stride),
- * overwriting C. Accumulation is in float64 whatever the storage type.
+ * overwriting C. Accumulation is in float64 within each KC block of k; C's storage type
+ * rounds the partial sum between blocks.
  */
 export function gemm(m: number, n: number, k: number, a: MatrixView, b: MatrixView, c: Storage, cOffset: number, ldc: number): void {
   if (m === 0 || n === 0) return;

@@ -1,7 +1,7 @@
 /**
- * @file gather, scatterAdd, indexSelect and oneHot against naive element-by-element
- * references on random shapes, layouts, dims (negative too) and int32 indices; named errors
- * for out-of-bounds and malformed indices.
+ * @file gather, scatterAdd, indexSelect, oneHot and addAtStrided against naive
+ * element-by-element references on random shapes, layouts, dims (negative too) and int32
+ * indices; named errors for out-of-bounds and malformed indices and layouts.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -12,7 +12,7 @@ import { expectValues } from "../test-helpers.js";
 import { dtypes, LAYOUTS, ndarrays, shapes } from "../testing/arbitraries.js";
 import { propertyConfig } from "../testing/config.js";
 import { allIndices, at } from "../testing/reference.js";
-import { gather, indexSelect, oneHot, scatterAdd } from "./indexing.js";
+import { addAtStrided, gather, indexSelect, oneHot, scatterAdd } from "./indexing.js";
 import { badIndexValue, dims, expectThrows, flatIndex, indexArrays, replaced, sizesUpTo, valuesOf, withBadIndex, withBadValue, wrap } from "./indexing-test-helpers.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -210,10 +210,37 @@ describe("indexSelect", () => {
     );
   });
 
-  it("selects from a 0-d array with a 0-d index, as PyTorch (a 0-d result)", () => {
+  it("selects from a 0-d array with any index of zeros, as PyTorch (always a 0-d result)", () => {
     fc.assert(
-      fc.property(ndarrays({ shape: [], dtype: dtypes() }), dims(0), (a, dim) => {
-        expectValues(indexSelect(a, dim, array(Int32Array.from([0]), { shape: [] })), [], [at(a, [])]);
+      fc.property(ndarrays({ shape: [], dtype: dtypes() }), dims(0), fc.integer({ min: -1, max: 3 }), (a, dim, length) => {
+        const index = array(new Int32Array(length < 0 ? 1 : length), { shape: length < 0 ? [] : [length] });
+        const got = indexSelect(a, dim, index);
+        expect(got.dtype).toBe(a.dtype);
+        expect(got.shape).toEqual([]);
+        if (length !== 0) expectValues(got, [], [at(a, [])]);
+        expect(got.sharesStorage(a)).toBe(false);
+      }),
+      propertyConfig(),
+    );
+    expectThrows(() => indexSelect(array(5), 0, array(Int32Array.of(0, 1))), RangeError, "indexSelect", "index 1 ", "size 1");
+  });
+
+  it("copies whole blocks of a contiguous input (the embedding lookup) and agrees on other layouts", () => {
+    const cases = fc
+      .tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 12 }), fc.constantFrom(1, 5, 16, 40), fc.integer({ min: 0, max: 1 }))
+      .chain(([outer, rows, width, dim]) => {
+        const shape = dim === 0 ? [rows, width] : [outer, rows, width];
+        return fc.record({
+          a: ndarrays({ shape, dtype: dtypes(), domain: { min: -1e6, max: 1e6 }, layouts: LAYOUTS }),
+          dim: fc.constant(dim),
+          index: indexArrays([40], 0, rows - 1),
+        });
+      });
+    fc.assert(
+      fc.property(cases, (c) => {
+        const want = selectReference(c);
+        expectValues(indexSelect(c.a, c.dim, c.index), want.shape, want.values);
+        expectValues(indexSelect(c.a.contiguous(), c.dim, c.index), want.shape, want.values);
       }),
       propertyConfig(),
     );
@@ -291,5 +318,77 @@ describe("oneHot of an empty tensor", () => {
   it("needs an explicit class count, as in PyTorch", () => {
     expectThrows(() => oneHot(array(new Int32Array(0)), -1), RangeError, "oneHot", "empty");
     expect(oneHot(array(new Int32Array(0)), 3).shape).toEqual([0, 3]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// addAtStrided
+
+interface AddAtCase {
+  target: NDArray;
+  src: NDArray;
+  strides: number[];
+  offset: number;
+}
+
+/** A source of random shape and layout, a scatter layout with strides 0..3 (0 overlaps), and a target that holds it. */
+const addAtCases: fc.Arbitrary<AddAtCase> = ndarrays({ shape: shapes({ minSize: 0 }), dtype: dtypes(), domain: { min: -3, max: 3 }, layouts: LAYOUTS }).chain((src) =>
+  fc.tuple(fc.array(fc.integer({ min: 0, max: 3 }), { minLength: src.ndim, maxLength: src.ndim }), fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 2 })).chain(
+    ([strides, offset, slack, targetOffset]) => {
+      const reach = src.shape.reduce((m, s, d) => m + Math.max(s - 1, 0) * strides[d]!, offset);
+      const n = reach + 1 + slack;
+      return ndarrays({ shape: [n + targetOffset], dtype: src.dtype, domain: { min: -3, max: 3 } }).map((base) => ({
+        target: base.contiguous().narrow(0, targetOffset, n).contiguous(),
+        src,
+        strides,
+        offset,
+      }));
+    },
+  ),
+);
+
+/** target[offset + sum(i_k * strides[k])] += src[i] for each i in row-major order, in the target's arithmetic. */
+function addAtReference({ target, src, strides, offset }: AddAtCase): number[] {
+  const out = valuesOf(target);
+  for (const i of allIndices(src.shape)) {
+    const k = i.reduce((o, x, d) => o + x * strides[d]!, offset);
+    out[k] = castScalar(target.dtype === "bool" ? Number(out[k]! !== 0 || at(src, i) !== 0) : out[k]! + at(src, i), target.dtype);
+  }
+  return out;
+}
+
+describe("addAtStrided", () => {
+  it("adds each source element at its strided position; shared positions (stride 0) accumulate", () => {
+    fc.assert(
+      fc.property(addAtCases, (c) => {
+        const want = addAtReference(c);
+        const srcBefore = valuesOf(c.src);
+        addAtStrided(c.target, c.src, c.strides, c.offset);
+        expectValues(c.target, c.target.shape, want, { atol: 0, rtol: 0 });
+        expect(valuesOf(c.src)).toEqual(srcBefore);
+      }),
+      propertyConfig(),
+    );
+  });
+
+  it("accumulates an expanded source into one element, as the gradient of an expand through asStrided", () => {
+    const target = zeros([3], { dtype: "float64" });
+    addAtStrided(target, array([[1, 2], [3, 4]], { dtype: "float64" }), [0, 0], 1);
+    expect(target.tolist()).toEqual([0, 10, 0]);
+    const bools = zeros([2], { dtype: "bool" });
+    addAtStrided(bools, array([true, true, false]), [0], 0);
+    expect(Array.from(bools.toArray())).toEqual([1, 0]); // logical or keeps bool storage 0/1
+  });
+
+  it("rejects a target that is not contiguous 1-d, mismatched strides or dtypes, and a layout beyond the target", () => {
+    const src = zeros([2, 3]);
+    expectThrows(() => addAtStrided(zeros([2, 3]), src, [3, 1], 0), RangeError, "addAtStrided", "contiguous 1-d");
+    expectThrows(() => addAtStrided(zeros([12]).slice(0, 0, undefined, 2), src, [3, 1], 0), RangeError, "addAtStrided", "contiguous 1-d");
+    expectThrows(() => addAtStrided(zeros([6]), src, [1], 0), RangeError, "addAtStrided", "1 strides for a 2-d source");
+    expectThrows(() => addAtStrided(zeros([6], { dtype: "float64" }), src, [3, 1], 0), TypeError, "addAtStrided", "float64", "float32");
+    expectThrows(() => addAtStrided(zeros([6]), src, [3, 1], 1), RangeError, "addAtStrided", "elements 1..6 of a target of 6");
+    expectThrows(() => addAtStrided(zeros([6]), src, [3, 1], -1), RangeError, "addAtStrided", "elements -1..4");
+    expectThrows(() => addAtStrided(zeros([6]), src, [3, 0.5], 0), RangeError, "addAtStrided", "must be integers");
+    addAtStrided(zeros([0]), zeros([0, 3]), [5, 5], 9); // nothing to add: no element is out of range
   });
 });

@@ -4,7 +4,7 @@
  * index throws a RangeError naming the op, the index and the dim, never reads garbage.
  */
 import { promoteTypes } from "../dtype.js";
-import { fmtShape, forEachRow, normalizeDim, type Shape } from "../layout.js";
+import { fmtShape, forEachRow, normalizeDim, numel, storageExtent, type Shape } from "../layout.js";
 import { empty } from "../create.js";
 import type { NDArray } from "../ndarray.js";
 import { copyStrided } from "./copy.js";
@@ -80,28 +80,55 @@ export function scatterAdd(a: NDArray, dim: number, index: NDArray, src: NDArray
   return out;
 }
 
-/** The slices of `a` along `dim` at the positions in a 1-d (or 0-d) index. Matches `torch.index_select`. */
+/**
+ * The slices of `a` along `dim` at the positions in a 1-d (or 0-d) index; a 0-d `a` gives a
+ * 0-d result (PyTorch's shape, whatever the index length). A contiguous `a` is copied block by
+ * block (whole rows for dim 0: the embedding lookup), other layouts through strided views.
+ * Matches `torch.index_select`.
+ */
 export function indexSelect(a: NDArray, dim: number, index: NDArray): NDArray {
   const op = "indexSelect";
   requireIndex(op, index);
   if (index.ndim > 1) throw new RangeError(`${op}: index must be 1-d, got shape ${fmtShape(index.shape)}`);
   const d = normalizeDim(dim, a.ndim, op);
   const picks = index.toArray();
-  if (a.ndim === 0) {
-    picks.forEach((k) => { if (k !== 0) throw outOfBounds(op, k, 0, 1); });
-    return a.clone().reshape(index.ndim === 0 ? [] : [picks.length]);
-  }
-  const size = a.shape[d]!;
+  const size = a.shape[d] ?? 1;
+  for (const k of picks) if (k < 0 || k >= size) throw outOfBounds(op, k, d, size);
+  if (a.ndim === 0) return picks.length > 0 ? a.clone() : empty([], a.dtype);
   const shape = a.shape.slice();
   shape[d] = picks.length;
   const out = empty(shape, a.dtype);
+  if (a.isContiguous()) {
+    copyBlocks(a, out, picks, numel(a.shape.slice(0, d)), size, numel(a.shape.slice(d + 1)));
+    return out;
+  }
   picks.forEach((k, i) => {
-    if (k < 0 || k >= size) throw outOfBounds(op, k, d, size);
     const from = a.select(d, k);
     const to = out.select(d, i);
     copyStrided(from.shape, a.data, from, out.data, to, out.dtype);
   });
   return out;
+}
+
+/** Blocks shorter than this are copied element by element; longer ones with TypedArray.set. */
+const SET_MIN = 16;
+
+/**
+ * indexSelect on contiguous `a` (same dtype as `out`): for each of `outer` positions, block
+ * `picks[i]` of `size` blocks of `inner` elements goes to block i of the output.
+ */
+function copyBlocks(a: NDArray, out: NDArray, picks: ArrayLike<number>, outer: number, size: number, inner: number): void {
+  const [src, dst] = [a.data, out.data];
+  const n = picks.length;
+  let to = 0;
+  for (let o = 0; o < outer; o++) {
+    const base = a.offset + o * size * inner;
+    for (let i = 0; i < n; i++, to += inner) {
+      const from = base + picks[i]! * inner;
+      if (inner >= SET_MIN) dst.set(src.subarray(from, from + inner) as never, to);
+      else for (let j = 0; j < inner; j++) dst[to + j] = src[from + j]!;
+    }
+  }
 }
 
 /** Joins arrays along an existing dim (dtypes promote). Matches `torch.cat`. */
@@ -240,4 +267,34 @@ export function oneHot(indices: NDArray, numClasses = -1): NDArray {
     out.data[i * classes + v] = 1;
   });
   return out;
+}
+
+/**
+ * Adds each element of `src` into the 1-d contiguous `target` at `offset + sum(i_k * strides[k])`,
+ * one element at a time in row-major order, so positions that several elements share
+ * (overlapping strides, stride 0) accumulate; a bool target accumulates by logical or. The
+ * gradient of `asStrided` scatters this way.
+ */
+export function addAtStrided(target: NDArray, src: NDArray, strides: readonly number[], offset: number): void {
+  const op = "addAtStrided";
+  if (target.ndim !== 1 || !target.isContiguous()) throw new RangeError(`${op}: target must be a contiguous 1-d array`);
+  if (strides.length !== src.ndim) throw new RangeError(`${op}: ${strides.length} strides for a ${src.ndim}-d source`);
+  if (!strides.every(Number.isSafeInteger) || !Number.isSafeInteger(offset)) {
+    throw new RangeError(`${op}: strides ${fmtShape(strides)} and offset ${offset} must be integers`);
+  }
+  if (target.dtype !== src.dtype) throw new TypeError(`${op}: target dtype ${target.dtype} differs from source dtype ${src.dtype}`);
+  const extent = storageExtent(src.shape, strides, offset);
+  if (extent && (extent.min < 0 || extent.max >= target.size)) {
+    throw new RangeError(`${op}: the layout spans elements ${extent.min}..${extent.max} of a target of ${target.size}`);
+  }
+  const [td, sd, base] = [target.data, src.data, target.offset];
+  const toBool = target.dtype === "bool";
+  forEachRow(src.shape, [src, { strides, offset: base + offset }], (off, n, st) => {
+    const [si, ss, ti, ts] = [off[0]!, st[0]!, off[1]!, st[1]!];
+    if (toBool) {
+      for (let i = 0, at = ti; i < n; i++, at += ts) td[at] = td[at]! | sd[si + i * ss]!;
+    } else {
+      for (let i = 0, at = ti; i < n; i++, at += ts) td[at] = td[at]! + sd[si + i * ss]!;
+    }
+  });
 }

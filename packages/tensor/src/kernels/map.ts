@@ -1,34 +1,41 @@
 /**
  * @file Elementwise kernels: unary math, binary arithmetic and comparisons with broadcasting,
- * logical ops, where, clamp, maskedFill, fill and copy. Each op is one row loop over strided
- * storage (see ./elementwise.ts); dtype rules follow PyTorch with int32 as the only integer.
- * Every kernel takes an optional `out` array to write in place (autograd's `add_` and friends).
+ * logical ops, where, clamp, maskedFill, fill and copy (pow lives in ./pow.ts). Each op is one
+ * row loop over strided storage (see ./elementwise.ts); dtype rules follow PyTorch with int32
+ * as the only integer, whose products wrap like C int32 arithmetic (Math.imul). Operands must
+ * be arrays, numbers or booleans; a fill value, bound or `where` scalar stored into int32 must
+ * fit it. Every kernel takes an optional `out` array to write in place (autograd's `add_`).
  */
-import { DEFAULT_FLOAT, isFloating } from "../dtype.js";
+import { castScalarChecked, DEFAULT_FLOAT, isFloating, type DType } from "../dtype.js";
 import type { NDArray } from "../ndarray.js";
 import {
   asDType,
+  checkArray,
+  checkOperand,
   mapBinary,
   mapTernary,
   mapUnary,
   resultType,
   scalarArray,
   type BinaryRow,
+  type Operand,
   type TernaryRow,
   type UnaryRow,
 } from "./elementwise.js";
-import { gelu as geluScalar, geluTanh as geluTanhScalar, sigmoid as sigmoidScalar } from "./scalar.js";
+import { erf as erfScalar, gelu as geluScalar, geluTanh as geluTanhScalar, sigmoid as sigmoidScalar } from "./scalar.js";
 
 /** How a unary op treats dtypes: float ops lift bool/int32 to float32; `numeric` ops reject bool. */
 type UnaryKind = "float" | "numeric" | "any" | "intOnBool";
 
-function unaryOp(name: string, kind: UnaryKind, row: UnaryRow): (a: NDArray, out?: NDArray) => NDArray {
+/** A unary kernel from its row loop, and an int32-specific loop where doubles would not wrap. */
+function unaryOp(name: string, kind: UnaryKind, row: UnaryRow, intRow: UnaryRow = row): (a: NDArray, out?: NDArray) => NDArray {
   return (a, out) => {
+    checkArray(name, a, "input");
     let dtype = a.dtype;
     if (kind === "float" && !isFloating(dtype)) dtype = DEFAULT_FLOAT;
     if (kind === "intOnBool" && dtype === "bool") dtype = "int32";
     if (kind === "numeric" && dtype === "bool") throw new TypeError(`${name}: not supported for bool tensors`);
-    return mapUnary(name, a.astype(dtype), dtype, row, out);
+    return mapUnary(name, a.astype(dtype), dtype, dtype === "int32" ? intRow : row, out);
   };
 }
 
@@ -50,6 +57,8 @@ export const rsqrt = unaryOp("rsqrt", "float", (o, oi, os, a, ai, as, n) => { fo
 export const sin = unaryOp("sin", "float", (o, oi, os, a, ai, as, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = Math.sin(a[ai + i * as]!); });
 /** Cosine. Matches `torch.cos`. */
 export const cos = unaryOp("cos", "float", (o, oi, os, a, ai, as, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = Math.cos(a[ai + i * as]!); });
+/** The error function (fdlibm's, < 1 ulp). Matches `torch.erf`. */
+export const erf = unaryOp("erf", "float", (o, oi, os, a, ai, as, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = erfScalar(a[ai + i * as]!); });
 /** Hyperbolic tangent. Matches `torch.tanh`. */
 export const tanh = unaryOp("tanh", "float", (o, oi, os, a, ai, as, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = Math.tanh(a[ai + i * as]!); });
 /** 1 / (1 + e^-x), overflow-free. Matches `torch.sigmoid`. */
@@ -62,45 +71,70 @@ export const gelu = unaryOp("gelu", "float", (o, oi, os, a, ai, as, n) => { for 
 export const geluTanh = unaryOp("geluTanh", "float", (o, oi, os, a, ai, as, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = geluTanhScalar(a[ai + i * as]!); });
 /** -1, 0 or 1 (NaN gives 0, as in PyTorch). Matches `torch.sign`. */
 export const sign = unaryOp("sign", "any", (o, oi, os, a, ai, as, n) => { for (let i = 0; i < n; i++) { const x = a[ai + i * as]!; o[oi + i * os] = x > 0 ? 1 : x < 0 ? -1 : 0; } });
-/** x * x (bool gives int32). Matches `torch.square`. */
-export const square = unaryOp("square", "intOnBool", (o, oi, os, a, ai, as, n) => { for (let i = 0; i < n; i++) { const x = a[ai + i * as]!; o[oi + i * os] = x * x; } });
+/** x * x (bool gives int32; int32 wraps). Matches `torch.square`. */
+export const square = unaryOp(
+  "square",
+  "intOnBool",
+  (o, oi, os, a, ai, as, n) => { for (let i = 0; i < n; i++) { const x = a[ai + i * as]!; o[oi + i * os] = x * x; } },
+  (o, oi, os, a, ai, as, n) => { for (let i = 0; i < n; i++) { const x = a[ai + i * as]!; o[oi + i * os] = Math.imul(x, x); } },
+);
 /** 1 / x. Matches `torch.reciprocal`. */
 export const reciprocal = unaryOp("reciprocal", "float", (o, oi, os, a, ai, as, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = 1 / a[ai + i * as]!; });
 /** Logical not (nonzero -> false). Matches `torch.logical_not`. */
 export function logicalNot(a: NDArray, out?: NDArray): NDArray {
+  checkArray("logicalNot", a, "input");
   return mapUnary("logicalNot", a, "bool", (o, oi, os, x, xi, xs, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = x[xi + i * xs] === 0 ? 1 : 0; }, out);
 }
 
-/** An operand of a binary kernel: an array or a weak JS scalar. */
-export type Operand = NDArray | number | boolean;
+export type { Operand };
 
 /**
- * How a binary op computes: `arith` in the promoted dtype (with a bool rule), `float` in at
- * least float32 (true division), `compare`/`logical` produce bool.
+ * How a binary op computes: `arith` in the promoted dtype (with a bool rule: or, and, an error
+ * for two bool operands, or `errorAny` for any bool operand; and an int32 loop where doubles
+ * would not wrap), `float` in at least float32 (true division), `compare`/`logical` produce
+ * bool. `checked`: a JS scalar stored as int32 must fit (else it wraps, as PyTorch's `add`/`mul`
+ * with a scalar do).
  */
-type BinaryKind = { kind: "arith"; onBool: "or" | "and" | "error" } | { kind: "float" } | { kind: "compare" } | { kind: "logical" };
+type BinaryKind =
+  | { kind: "arith"; onBool: "or" | "and" | "error" | "errorAny"; intRow?: BinaryRow; checked?: boolean }
+  | { kind: "float" }
+  | { kind: "compare" }
+  | { kind: "logical" };
 
 const boolOr: BinaryRow = (o, oi, os, a, ai, as, b, bi, bs, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = a[ai + i * as]! | b[bi + i * bs]!; };
 const boolAnd: BinaryRow = (o, oi, os, a, ai, as, b, bi, bs, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = a[ai + i * as]! & b[bi + i * bs]!; };
 
 function binaryOp(name: string, spec: BinaryKind, row: BinaryRow): (a: Operand, b: Operand, out?: NDArray) => NDArray {
   return (a, b, out) => {
+    checkOperand(name, a, "operand 0");
+    checkOperand(name, b, "operand 1");
     if (typeof a !== "object" && typeof b !== "object") throw new TypeError(`${name}: at least one operand must be an array`);
+    if (spec.kind === "arith" && spec.onBool === "errorAny" && (isBool(a) || isBool(b))) {
+      throw new TypeError(`${name}: not supported for bool operands (use logicalXor, or logicalNot to invert a mask)`);
+    }
     const common = resultType([a, b]);
     let compute = common;
     let dtype = common;
     let loop = row;
+    let checked: string | undefined;
     if (spec.kind === "float" && !isFloating(common)) compute = dtype = DEFAULT_FLOAT;
     else if (spec.kind === "compare" || spec.kind === "logical") dtype = "bool";
-    else if (spec.kind === "arith" && common === "bool") {
-      if (spec.onBool === "error") throw new TypeError(`${name}: not supported for two bool operands (use the logical ops)`);
-      loop = spec.onBool === "or" ? boolOr : boolAnd;
+    else if (spec.kind === "arith") {
+      if (common === "bool") {
+        if (spec.onBool === "error" || spec.onBool === "errorAny") throw new TypeError(`${name}: not supported for two bool operands (use the logical ops)`);
+        loop = spec.onBool === "or" ? boolOr : boolAnd;
+      } else if (common === "int32" && spec.intRow) loop = spec.intRow;
+      if (spec.checked) checked = name;
     }
     // Logical ops test for nonzero, which needs no common dtype.
-    const ca = spec.kind === "logical" ? asOperand(a) : asDType(a, compute);
-    const cb = spec.kind === "logical" ? asOperand(b) : asDType(b, compute);
+    const ca = spec.kind === "logical" ? asOperand(a) : asDType(a, compute, checked);
+    const cb = spec.kind === "logical" ? asOperand(b) : asDType(b, compute, checked);
     return mapBinary(name, ca, cb, dtype, loop, out);
   };
+}
+
+function isBool(x: Operand): boolean {
+  return typeof x === "boolean" || (typeof x === "object" && x.dtype === "bool");
 }
 
 function asOperand(x: Operand): NDArray {
@@ -109,16 +143,18 @@ function asOperand(x: Operand): NDArray {
 
 /** a + b (bool: or). Matches `torch.add`. */
 export const add = binaryOp("add", { kind: "arith", onBool: "or" }, (o, oi, os, a, ai, as, b, bi, bs, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = a[ai + i * as]! + b[bi + i * bs]!; });
-/** a - b. Matches `torch.sub`. */
-export const sub = binaryOp("sub", { kind: "arith", onBool: "error" }, (o, oi, os, a, ai, as, b, bi, bs, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = a[ai + i * as]! - b[bi + i * bs]!; });
-/** a * b (bool: and). Matches `torch.mul`. */
-export const mul = binaryOp("mul", { kind: "arith", onBool: "and" }, (o, oi, os, a, ai, as, b, bi, bs, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = a[ai + i * as]! * b[bi + i * bs]!; });
+/** a - b; any bool operand (array or JS boolean) throws, as in PyTorch. Matches `torch.sub`. */
+export const sub = binaryOp("sub", { kind: "arith", onBool: "errorAny" }, (o, oi, os, a, ai, as, b, bi, bs, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = a[ai + i * as]! - b[bi + i * bs]!; });
+
+const mulInt32: BinaryRow = (o, oi, os, a, ai, as, b, bi, bs, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = Math.imul(a[ai + i * as]!, b[bi + i * bs]!); };
+/** a * b (bool: and; int32 wraps like C). Matches `torch.mul`. */
+export const mul = binaryOp("mul", { kind: "arith", onBool: "and", intRow: mulInt32 }, (o, oi, os, a, ai, as, b, bi, bs, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = a[ai + i * as]! * b[bi + i * bs]!; });
 /** a / b, true division (integers give float32). Matches `torch.div`. */
 export const div = binaryOp("div", { kind: "float" }, (o, oi, os, a, ai, as, b, bi, bs, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = a[ai + i * as]! / b[bi + i * bs]!; });
-/** Elementwise max, NaN-propagating (bool: or). Matches `torch.maximum`. */
-export const maximum = binaryOp("maximum", { kind: "arith", onBool: "or" }, (o, oi, os, a, ai, as, b, bi, bs, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = Math.max(a[ai + i * as]!, b[bi + i * bs]!); });
-/** Elementwise min, NaN-propagating (bool: and). Matches `torch.minimum`. */
-export const minimum = binaryOp("minimum", { kind: "arith", onBool: "and" }, (o, oi, os, a, ai, as, b, bi, bs, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = Math.min(a[ai + i * as]!, b[bi + i * bs]!); });
+/** Elementwise max, NaN-propagating (bool: or); a JS scalar must fit an int32 result. Matches `torch.maximum`. */
+export const maximum = binaryOp("maximum", { kind: "arith", onBool: "or", checked: true }, (o, oi, os, a, ai, as, b, bi, bs, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = Math.max(a[ai + i * as]!, b[bi + i * bs]!); });
+/** Elementwise min, NaN-propagating (bool: and); a JS scalar must fit an int32 result. Matches `torch.minimum`. */
+export const minimum = binaryOp("minimum", { kind: "arith", onBool: "and", checked: true }, (o, oi, os, a, ai, as, b, bi, bs, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = Math.min(a[ai + i * as]!, b[bi + i * bs]!); });
 /** a == b. Matches `torch.eq`. */
 export const eq = binaryOp("eq", { kind: "compare" }, (o, oi, os, a, ai, as, b, bi, bs, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = a[ai + i * as]! === b[bi + i * bs]! ? 1 : 0; });
 /** a != b. Matches `torch.ne`. */
@@ -138,19 +174,7 @@ export const logicalOr = binaryOp("logicalOr", { kind: "logical" }, (o, oi, os, 
 /** Exactly one nonzero. Matches `torch.logical_xor`. */
 export const logicalXor = binaryOp("logicalXor", { kind: "logical" }, (o, oi, os, a, ai, as, b, bi, bs, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = (a[ai + i * as] !== 0) !== (b[bi + i * bs] !== 0) ? 1 : 0; });
 
-const powRow: BinaryRow = (o, oi, os, a, ai, as, b, bi, bs, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = Math.pow(a[ai + i * as]!, b[bi + i * bs]!); };
-
-/** a ** b; integers to negative integer powers are rejected, as in PyTorch. Matches `torch.pow`. */
-export function pow(a: Operand, b: Operand, out?: NDArray): NDArray {
-  if (typeof a !== "object" && typeof b !== "object") throw new TypeError("pow: at least one operand must be an array");
-  const dtype = resultType([a, b]);
-  if (dtype === "bool") throw new TypeError("pow: not supported for bool operands");
-  if (dtype === "int32") {
-    const negative = typeof b === "object" ? b.toArray().some((v) => v < 0) : Number(b) < 0;
-    if (negative) throw new RangeError("pow: integers to negative integer powers are not allowed");
-  }
-  return mapBinary("pow", asDType(a, dtype), asDType(b, dtype), dtype, powRow, out);
-}
+export { pow } from "./pow.js";
 
 const whereRow: TernaryRow = (o, oi, os, c, ci, cs, a, ai, as, b, bi, bs, n) => {
   for (let i = 0; i < n; i++) o[oi + i * os] = c[ci + i * cs] !== 0 ? a[ai + i * as]! : b[bi + i * bs]!;
@@ -158,47 +182,73 @@ const whereRow: TernaryRow = (o, oi, os, c, ci, cs, a, ai, as, b, bi, bs, n) => 
 
 /** Picks `a` where `cond` is true, else `b`, broadcasting all three. Matches `torch.where`. */
 export function where(cond: NDArray, a: Operand, b: Operand, out?: NDArray): NDArray {
-  if (cond.dtype !== "bool") throw new TypeError(`where: condition must be a bool tensor, got ${cond.dtype}`);
+  const op = "where";
+  checkArray(op, cond, "condition");
+  checkOperand(op, a, "operand 1");
+  checkOperand(op, b, "operand 2");
+  if (cond.dtype !== "bool") throw new TypeError(`${op}: condition must be a bool tensor, got ${cond.dtype}`);
   const dtype = resultType([a, b]);
-  return mapTernary("where", cond, asDType(a, dtype), asDType(b, dtype), dtype, whereRow, out);
+  return mapTernary(op, cond, asDType(a, dtype, op), asDType(b, dtype, op), dtype, whereRow, out);
+}
+
+/** A fill value (a JS scalar, or a 0-d array as PyTorch allows) as what `dtype` stores, range-checked. */
+function fillValue(op: string, value: unknown, dtype: DType): number {
+  checkOperand(op, value, "value");
+  if (typeof value !== "object") return castScalarChecked(value, dtype, op);
+  if (value.ndim !== 0) throw new RangeError(`${op}: a value array must be 0-d, got ${value.ndim} dim(s)`);
+  return castScalarChecked(value.item(), dtype, op);
 }
 
 /**
- * Sets elements where `mask` is true to `value`, keeping `a`'s dtype; mask and `a` broadcast.
- * Matches `torch.masked_fill`.
+ * Sets elements where `mask` is true to `value` (a number, boolean or 0-d array), keeping `a`'s
+ * dtype; mask and `a` broadcast. Matches `torch.masked_fill`.
  */
-export function maskedFill(a: NDArray, mask: NDArray, value: number | boolean, out?: NDArray): NDArray {
-  if (mask.dtype !== "bool") throw new TypeError(`maskedFill: mask must be a bool tensor, got ${mask.dtype}`);
-  return mapTernary("maskedFill", mask, scalarArray(value, a.dtype), a, a.dtype, whereRow, out);
+export function maskedFill(a: NDArray, mask: NDArray, value: Operand, out?: NDArray): NDArray {
+  const op = "maskedFill";
+  checkArray(op, a, "input");
+  checkArray(op, mask, "mask");
+  if (mask.dtype !== "bool") throw new TypeError(`${op}: mask must be a bool tensor, got ${mask.dtype}`);
+  const v = scalarArray(fillValue(op, value, a.dtype), a.dtype);
+  return mapTernary(op, mask, v, a, a.dtype, whereRow, out);
 }
 
 /**
  * Limits values to [min, max] (either may be omitted; min > max gives max; NaN stays NaN);
- * bounds may be scalars or broadcastable arrays. Matches `torch.clamp`.
+ * bounds may be scalars or broadcastable arrays; a JS number bound must fit an int32 result.
+ * Matches `torch.clamp`.
  */
 export function clamp(a: NDArray, min?: Operand | null, max?: Operand | null, out?: NDArray): NDArray {
+  const op = "clamp";
+  checkArray(op, a, "input");
   const lo = min ?? undefined;
   const hi = max ?? undefined;
-  if (lo === undefined && hi === undefined) throw new TypeError("clamp: at least one of min and max must be given");
+  if (lo !== undefined) checkOperand(op, lo, "min");
+  if (hi !== undefined) checkOperand(op, hi, "max");
+  if (lo === undefined && hi === undefined) throw new TypeError(`${op}: at least one of min and max must be given`);
   const bounds = [lo, hi].filter((x): x is Operand => x !== undefined);
   const dtype = resultType([a, ...bounds]);
-  if (dtype === "bool") throw new TypeError("clamp: not supported for bool tensors");
+  if (dtype === "bool") throw new TypeError(`${op}: not supported for bool tensors`);
+  for (const bound of bounds) if (typeof bound !== "object") castScalarChecked(bound, dtype, op);
   const x = a.astype(dtype);
   if (hi === undefined) return maximum(x, lo!, out);
   if (lo === undefined) return minimum(x, hi, out);
-  if (typeof lo === "number" && typeof hi === "number") {
-    const l = lo;
-    const h = hi;
-    return mapUnary("clamp", x, dtype, (o, oi, os, s, si, ss, n) => {
+  if (typeof lo !== "object" && typeof hi !== "object") {
+    const l = castScalarChecked(lo, dtype, op);
+    const h = castScalarChecked(hi, dtype, op);
+    return mapUnary(op, x, dtype, (o, oi, os, s, si, ss, n) => {
       for (let i = 0; i < n; i++) o[oi + i * os] = Math.min(Math.max(s[si + i * ss]!, l), h);
     }, out);
   }
   return minimum(maximum(x, lo), hi, out);
 }
 
-/** Writes `value` into every element of `out` (any strides). Matches `torch.Tensor.fill_`. */
-export function fill(out: NDArray, value: number | boolean): NDArray {
-  const v = scalarArray(value, out.dtype);
+/**
+ * Writes `value` (a number, boolean or 0-d array) into every element of `out` (any strides);
+ * an int32 `out` must hold it. Matches `torch.Tensor.fill_`.
+ */
+export function fill(out: NDArray, value: Operand): NDArray {
+  checkArray("fill", out, "output");
+  const v = scalarArray(fillValue("fill", value, out.dtype), out.dtype);
   return mapUnary("fill", v.expand(out.shape), out.dtype, copyRow, out);
 }
 
@@ -209,6 +259,8 @@ const copyRow: UnaryRow = (o, oi, os, a, ai, as, n) => { for (let i = 0; i < n; 
  * Matches `torch.Tensor.copy_`.
  */
 export function copy(out: NDArray, src: NDArray): NDArray {
+  checkArray("copy", out, "output");
+  checkArray("copy", src, "source");
   const converted = src.astype(out.dtype);
   return mapUnary("copy", converted.broadcastTo(out.shape), out.dtype, copyRow, out);
 }

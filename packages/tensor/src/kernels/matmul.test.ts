@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { zeros } from "../create.js";
 import type { NDArray } from "../ndarray.js";
-import { dtypes, ndarrays } from "../testing/arbitraries.js";
+import { dtypes, LAYOUTS, ndarrays } from "../testing/arbitraries.js";
 import { propertyConfig } from "../testing/config.js";
 import { allIndices, at, broadcastIndex } from "../testing/reference.js";
 import { expectValues } from "../test-helpers.js";
@@ -66,12 +66,15 @@ const matmulShapes = fc
   });
 
 describe("matmul", () => {
-  it("matches the naive triple loop on vectors, matrices, broadcast batches and any layout", () => {
+  it("matches the naive triple loop on vectors, matrices, broadcast batches and any layout (expanded too)", () => {
     fc.assert(
       fc.property(
         matmulShapes.chain(([sa, sb]) =>
           dtypes(["int32", "float32", "float64"]).chain((dtype) =>
-            fc.tuple(ndarrays({ shape: sa, dtype, domain: { min: -3, max: 3 } }), ndarrays({ shape: sb, dtype, domain: { min: -3, max: 3 } })),
+            fc.tuple(
+              ndarrays({ shape: sa, dtype, domain: { min: -3, max: 3 }, layouts: LAYOUTS }),
+              ndarrays({ shape: sb, dtype, domain: { min: -3, max: 3 }, layouts: LAYOUTS }),
+            ),
           ),
         ),
         ([a, b]) => {
@@ -119,6 +122,11 @@ describe("matmul", () => {
       const { shape, values } = naiveMatmul(left, w);
       expectValues(matmul(left, w), shape, values);
     }
+    // A right operand expanded over a batch that the left one broadcasts: no folding.
+    const one = a.narrow(0, 0, 1);
+    const wide = w.unsqueeze(0).expand([2, 4, 5]);
+    const { shape, values } = naiveMatmul(one, wide);
+    expectValues(matmul(one, wide), shape, values);
   });
 
   it("names the shapes when they cannot be multiplied", () => {

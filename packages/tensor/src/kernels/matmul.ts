@@ -34,7 +34,9 @@ export function matmul(a: NDArray, b: NDArray): NDArray {
   const [bRow, bCol] = b2.strides.slice(-2) as [number, number];
   const bView = (offset: number) => ({ data: b2.data, offset, rowStride: bRow, colStride: bCol });
 
-  const bUnbatched = bBatch.every((s) => s === 0) && a2.ndim - 2 === batch.length;
+  // Folding needs A's own batch dims to be the whole batch (A itself not broadcast).
+  const aFull = a2.ndim - 2 === batch.length && a2.shape.slice(0, -2).every((s, d) => s === batch[d]);
+  const bUnbatched = bBatch.every((s) => s === 0) && aFull;
   const folded = bUnbatched && batch.length > 0 ? foldRows(a2, batch.length) : null;
   if (folded !== null) {
     const rows = out.size / n;

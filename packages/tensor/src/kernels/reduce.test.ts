@@ -106,8 +106,32 @@ describe("max/min with a dim and argmax/argmin", () => {
           const flat = naiveLanes(a, undefined, false).lanes[0]!;
           expectValues(R.argmax(a), [], [first(largest)(flat)]);
           expectValues(R.argmin(a), [], [first(smallest)(flat)]);
+          // Without a dim, keepdim keeps every dim as size 1 (PyTorch 1.13).
+          const ones = a.shape.map(() => 1);
+          expectValues(R.argmax(a, undefined, true), ones, [first(largest)(flat)]);
+          expectValues(R.argmin(a, undefined, true), ones, [first(smallest)(flat)]);
         },
       ),
+      propertyConfig(),
+    );
+  });
+
+  it("on a 0-d array accept dim 0 and -1 only, keepdim or not (argmax keeps shape [])", () => {
+    fc.assert(
+      fc.property(ndarrays({ shape: [], dtype: dtypes() }), fc.integer({ min: -5, max: 5 }), fc.boolean(), (a, dim, keepdim) => {
+        for (const fn of [R.maxDim, R.minDim]) {
+          if (dim === 0 || dim === -1) {
+            const { values, indices } = fn(a, dim, keepdim);
+            expectValues(values, [], [at(a, [])]);
+            expectValues(indices, [], [0]);
+          } else {
+            expect(() => fn(a, dim, keepdim)).toThrow(RangeError);
+            expect(() => fn(a, dim, keepdim)).toThrow(new RegExp(`^(max|min): dim ${dim} is out of range for a tensor with 0 dims`));
+          }
+        }
+        expectValues(R.argmax(a, undefined, keepdim), [], [0]);
+        expectValues(R.argmin(a, undefined, keepdim), [], [0]);
+      }),
       propertyConfig(),
     );
   });
@@ -119,6 +143,34 @@ describe("max/min with a dim and argmax/argmin", () => {
     expect(indices.item()).toBe(1);
     expect(R.amin(a).item()).toBeNaN();
     expect(R.logsumexp(a, 0).item()).toBeNaN();
+  });
+});
+
+describe("int32 sums and products wrap like C int32 arithmetic", () => {
+  const wrap32 = (v: bigint) => Number(BigInt.asIntN(32, v));
+  it("at any magnitude, against exact BigInt sums and products modulo 2^32", () => {
+    fc.assert(
+      fc.property(
+        ndarrays({ shape: shapes({ minDims: 1 }), dtype: "int32", domain: { min: -(2 ** 31), max: 2 ** 31 - 1 }, layouts: LAYOUTS }).chain((a) =>
+          fc.tuple(fc.constant(a), fc.integer({ min: -a.ndim, max: a.ndim - 1 })),
+        ),
+        ([a, dim]) => {
+          const { shape, lanes } = naiveLanes(a, [dim], false);
+          expectValues(R.sum(a, dim), shape, lanes.map((xs) => wrap32(xs.reduce((s, x) => s + BigInt(x), 0n))));
+          expectValues(R.prod(a, dim), shape, lanes.map((xs) => wrap32(xs.reduce((p, x) => p * BigInt(x), 1n))));
+        },
+      ),
+      propertyConfig(),
+    );
+    // PyTorch: torch.prod(torch.tensor([100000007, 100000007, 3], dtype=torch.int32), dtype=torch.int32)
+    expect(R.prod(array([100000007, 100000007, 3], { dtype: "int32" })).item()).toBe(1234823827);
+  });
+
+  it("a sum of 2^23 elements of 2^31 - 1 keeps its low bits (a float64 sum would not)", () => {
+    const n = 2 ** 23;
+    const a = zeros([n], { dtype: "int32" });
+    a.data.fill(2 ** 31 - 1);
+    expect(R.sum(a).item()).toBe(wrap32(BigInt(n) * (2n ** 31n - 1n)));
   });
 });
 

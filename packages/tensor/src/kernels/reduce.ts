@@ -1,7 +1,8 @@
 /**
  * @file Reductions over any set of dims with `keepdim`: sum, mean, prod, amax/amin, max/min
  * with indices, argmax/argmin, var/std with a correction, logsumexp. Each is one lane loop
- * (see ./lanes.ts) accumulating in float64; NaN propagates through max/min as in PyTorch.
+ * (see ./lanes.ts) accumulating in float64, or for int32 results in wrapping int32 arithmetic
+ * (C's, Math.imul for products); NaN propagates through max/min as in PyTorch.
  * `dims` undefined reduces every dim; unlike PyTorch 1.13, an empty list reduces none.
  */
 import { DEFAULT_FLOAT, isFloating, type DType, type Storage } from "../dtype.js";
@@ -57,6 +58,20 @@ const prodLane: LaneReducer = (d, o, n, s) => {
   return acc;
 };
 
+/** Integer sum modulo 2^32 (exact at any length, where a float64 sum loses bits past 2^53). */
+const sumInt32Lane: LaneReducer = (d, o, n, s) => {
+  let acc = 0;
+  for (let i = 0; i < n; i++) acc = (acc + d[o + i * s]!) | 0;
+  return acc;
+};
+
+/** Integer product modulo 2^32, as C int32 multiplication wraps. */
+const prodInt32Lane: LaneReducer = (d, o, n, s) => {
+  let acc = 1;
+  for (let i = 0; i < n; i++) acc = Math.imul(acc, d[o + i * s]!);
+  return acc;
+};
+
 /** Index of the largest element of a lane (first one on ties; NaN counts as largest). */
 function argmaxInLane(d: Storage, o: number, n: number, s: number): number {
   let best = d[o]!;
@@ -85,9 +100,10 @@ function argminInLane(d: Storage, o: number, n: number, s: number): number {
   return at;
 }
 
-/** Sum over `dims` (bool/int32 sum to int32). Matches `torch.sum`. */
+/** Sum over `dims` (bool/int32 sum to int32, wrapping). Matches `torch.sum`. */
 export function sum(a: NDArray, dims?: Dims, keepdim = false): NDArray {
-  return reduceLanes(plan("sum", a, dims), keepdim, integerSumType(a.dtype), sumLane);
+  const dtype = integerSumType(a.dtype);
+  return reduceLanes(plan("sum", a, dims), keepdim, dtype, dtype === "int32" ? sumInt32Lane : sumLane);
 }
 
 /** Mean over `dims` (float tensors only, as in PyTorch). Matches `torch.mean`. */
@@ -96,9 +112,10 @@ export function mean(a: NDArray, dims?: Dims, keepdim = false): NDArray {
   return reduceLanes(plan("mean", a, dims), keepdim, a.dtype, (d, o, n, s) => sumLane(d, o, n, s) / n);
 }
 
-/** Product over `dims` (bool/int32 give int32). Matches `torch.prod`. */
+/** Product over `dims` (bool/int32 give int32, wrapping like C). Matches `torch.prod`. */
 export function prod(a: NDArray, dims?: Dims, keepdim = false): NDArray {
-  return reduceLanes(plan("prod", a, dims), keepdim, integerSumType(a.dtype), prodLane);
+  const dtype = integerSumType(a.dtype);
+  return reduceLanes(plan("prod", a, dims), keepdim, dtype, dtype === "int32" ? prodInt32Lane : prodLane);
 }
 
 /** Largest value over `dims`. Matches `torch.amax`. */
@@ -122,7 +139,8 @@ export interface ValuesIndices {
 }
 
 function extremum(op: string, a: NDArray, dim: number, keepdim: boolean, argLane: typeof argmaxInLane): ValuesIndices {
-  const p = planLanes(a, a.ndim === 0 ? [] : [normalizeDim(dim, a.ndim, op)]);
+  const d = normalizeDim(dim, a.ndim, op); // a 0-d array accepts dim 0 and -1 only, as in PyTorch
+  const p = planLanes(a, a.ndim === 0 ? [] : [d]);
   requireNonEmpty(op, a, p);
   const shape = keepdim ? p.keepdimShape : p.keptShape;
   const values = empty(shape, a.dtype);
@@ -145,15 +163,24 @@ export function minDim(a: NDArray, dim: number, keepdim = false): ValuesIndices 
   return extremum("min", a, dim, keepdim, argminInLane);
 }
 
+/**
+ * The flat-index arg-extremum without a dim: 0-d, or with `keepdim` every dim kept as size 1
+ * (PyTorch 1.13's shape).
+ */
+function flatArg(op: string, a: NDArray, keepdim: boolean, argLane: typeof argmaxInLane): NDArray {
+  const indices = extremum(op, a.reshape([-1]), 0, false, argLane).indices;
+  return keepdim ? indices.reshape(a.shape.map(() => 1)) : indices;
+}
+
 /** Index of the first maximum along `dim`, or in the flattened array without one. Matches `torch.argmax`. */
 export function argmax(a: NDArray, dim?: number, keepdim = false): NDArray {
-  if (dim === undefined) return extremum("argmax", a.reshape([-1]), 0, false, argmaxInLane).indices;
+  if (dim === undefined) return flatArg("argmax", a, keepdim, argmaxInLane);
   return extremum("argmax", a, dim, keepdim, argmaxInLane).indices;
 }
 
 /** Index of the first minimum along `dim`, or in the flattened array without one. Matches `torch.argmin`. */
 export function argmin(a: NDArray, dim?: number, keepdim = false): NDArray {
-  if (dim === undefined) return extremum("argmin", a.reshape([-1]), 0, false, argminInLane).indices;
+  if (dim === undefined) return flatArg("argmin", a, keepdim, argminInLane);
   return extremum("argmin", a, dim, keepdim, argminInLane).indices;
 }
 

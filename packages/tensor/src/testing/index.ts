@@ -16,4 +16,4 @@ export {
   type ShapeOptions,
 } from "./arbitraries.js";
 export { allIndices, at, broadcastIndex, logicalValues } from "./reference.js";
-export { numRuns, propertyConfig } from "./config.js";
+export { numRuns, propertyConfig, propertySeed } from "./config.js";
