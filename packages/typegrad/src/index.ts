@@ -1,4 +1,7 @@
 /**
- * @file Public entry of typegrad. Filled by a later issue; it exports nothing yet.
+ * @file `import * as tg from "typegrad"`: the one import a user needs. Re-exports
+ * @typegrad/autograd at the top level (Tensor, factories, noGrad, autograd.grad, defineOp,
+ * ...) and the gradient checkers of @typegrad/gradcheck; nn and optim join with their issue.
  */
-export {};
+export * from "@typegrad/autograd";
+export { gradcheck, gradgradcheck, GradcheckError, type GradcheckOptions } from "@typegrad/gradcheck";

@@ -1,0 +1,250 @@
+/**
+ * @file The engine's contract: deep graphs, accumulation, retainGraph/createGraph,
+ * autograd.grad's options, hooks, retainGrad, in-place safety, anomaly mode, and the checks
+ * on what backward rules return.
+ */
+import { describe, expect, it } from "vitest";
+import * as K from "@typegrad/tensor";
+import { autograd, defineOp, enableGrad, isGradEnabled, noGrad, ones, randn, tensor, Tensor } from "./index.js";
+
+const f64 = (data: K.NestedList, requiresGrad = true) => tensor(data as number[], { dtype: "float64", requiresGrad });
+
+describe("backward", () => {
+  it("backpropagates through a 100,000-op chain without recursion", () => {
+    const x = f64([1.5]);
+    let y = x;
+    for (let i = 0; i < 100_000; i++) y = y.mul(1.000001).add(0);
+    y.sum().backward();
+    expect(x.grad!.item()).toBeCloseTo(1.000001 ** 100_000, 8);
+  });
+
+  it("accumulates into leaves across calls and un-broadcasts to each input's shape", () => {
+    const a = f64([[1, 2, 3], [4, 5, 6]]);
+    const b = f64([10, 20, 30]);
+    a.add(b).mul(b).sum().backward();
+    expect(b.grad!.shape).toEqual([3]);
+    expect(b.grad!.tolist()).toEqual([5 + 4 * 10, 7 + 4 * 20, 9 + 4 * 30]); // sum over rows of a + 2b
+    expect(a.grad!.tolist()).toEqual([[10, 20, 30], [10, 20, 30]]);
+    a.add(b).mul(b).sum().backward();
+    expect(a.grad!.tolist()).toEqual([[20, 40, 60], [20, 40, 60]]);
+    a.grad = null;
+    a.mul(2).sum().backward();
+    expect(a.grad!.tolist()).toEqual([[2, 2, 2], [2, 2, 2]]);
+  });
+
+  it("casts gradients back to each input's dtype", () => {
+    const a = tensor([1, 2], { dtype: "float32", requiresGrad: true });
+    const b = f64([3, 4]);
+    a.mul(b).sum().backward();
+    expect(a.grad!.dtype).toBe("float32");
+    expect(b.grad!.dtype).toBe("float64");
+    expect(a.grad!.tolist()).toEqual([3, 4]);
+  });
+
+  it("frees the graph after backward, so a second backward throws PyTorch's kind of error", () => {
+    const x = f64([1, 2]);
+    const y = x.mul(x).sum();
+    y.backward();
+    expect(() => y.backward()).toThrow(/backward through the graph a second time.*'mul'.*retainGraph: true/);
+  });
+
+  it("keeps the graph with retainGraph, so backward can run again", () => {
+    const x = f64([1, 2]);
+    const y = x.mul(x).sum();
+    y.backward(null, { retainGraph: true });
+    y.backward();
+    expect(x.grad!.tolist()).toEqual([4, 8]);
+  });
+
+  it("needs an explicit gradient for non-scalar outputs and a graph to run through", () => {
+    const x = f64([1, 2]);
+    expect(() => x.mul(2).backward()).toThrow(/backward: a gradient can be created implicitly only for single-element outputs, got shape \[2\]/);
+    x.mul(2).backward(tensor([1, 10], { dtype: "float64" }));
+    expect(x.grad!.tolist()).toEqual([2, 20]);
+    expect(() => f64([1], false).mul(2).backward()).toThrow(/backward: tensor 0 does not require grad/);
+    expect(() => x.mul(2).backward(tensor([1, 2, 3], { dtype: "float64" }))).toThrow(/backward: gradient of shape \[3\] for a tensor of shape \[2\]/);
+  });
+});
+
+describe("grad mode", () => {
+  it("noGrad records nothing; enableGrad re-enables inside it; both restore on throw", () => {
+    const x = f64([1]);
+    const y = noGrad(() => x.mul(2));
+    expect(y.requiresGrad).toBe(false);
+    expect(y.gradFn).toBeNull();
+    const z = noGrad(() => enableGrad(() => x.mul(2)));
+    expect(z.gradFn).not.toBeNull();
+    expect(() => noGrad(() => { throw new Error("boom"); })).toThrow("boom");
+    expect(isGradEnabled()).toBe(true);
+  });
+
+  it("only float tensors can require grad", () => {
+    expect(() => tensor([1, 2], { dtype: "int32", requiresGrad: true })).toThrow(/only float tensors can require grad, got int32/);
+    expect(() => f64([1]).mul(2).requiresGrad_(false)).toThrow(/non-leaf/);
+  });
+});
+
+describe("autograd.grad", () => {
+  it("returns gradients without touching .grad, honouring gradOutputs", () => {
+    const x = f64([1, 2, 3]);
+    const y = x.square();
+    const [g] = autograd.grad([y], [x], { gradOutputs: [tensor([1, 0, 2], { dtype: "float64" })] });
+    expect(g!.tolist()).toEqual([2, 0, 12]);
+    expect(x.grad).toBeNull();
+  });
+
+  it("differentiates with respect to non-leaf tensors", () => {
+    const x = f64([1, 2]);
+    const h = x.mul(3);
+    const y = h.square().sum();
+    const [gh, gx] = autograd.grad(y, [h, x]);
+    expect(gh!.tolist()).toEqual([6, 12]);
+    expect(gx!.tolist()).toEqual([18, 36]);
+  });
+
+  it("reports unused inputs unless allowUnused", () => {
+    const x = f64([1]);
+    const unused = f64([2]);
+    const y = x.mul(2).sum();
+    expect(() => autograd.grad([y], [x, unused], { retainGraph: true })).toThrow(/grad: input 1 was not used.*allowUnused/);
+    const [gx, gu] = autograd.grad([y], [x, unused], { allowUnused: true });
+    expect(gx!.tolist()).toEqual([2]);
+    expect(gu).toBeNull();
+  });
+
+  it("gives Hessian-vector products with createGraph (f = sum(x^3): H v = 6 x v)", () => {
+    const x = f64([0.5, -1, 2]);
+    const v = tensor([1, 2, -1], { dtype: "float64" });
+    const [g] = autograd.grad([x.pow(3).sum()], [x], { createGraph: true });
+    expect(g!.requiresGrad).toBe(true);
+    const [hv] = autograd.grad([g!.mul(v).sum()], [x]);
+    expect(hv!.tolist()).toEqual([6 * 0.5 * 1, 6 * -1 * 2, 6 * 2 * -1]);
+  });
+
+  it("third derivatives: d3/dx3 sin x = -cos x", () => {
+    const x = f64([0.3, 1.1]);
+    const [g1] = autograd.grad([x.sin().sum()], [x], { createGraph: true });
+    const [g2] = autograd.grad([g1!.sum()], [x], { createGraph: true });
+    const [g3] = autograd.grad([g2!.sum()], [x]);
+    (g3!.tolist() as number[]).forEach((v, i) => expect(v).toBeCloseTo(-Math.cos([0.3, 1.1][i]!), 14));
+  });
+});
+
+describe("hooks and retainGrad", () => {
+  it("a leaf hook can replace the gradient; removing it stops it", () => {
+    const x = f64([1, 2]);
+    const handle = x.registerHook((g) => g.mul(10));
+    x.mul(3).sum().backward();
+    expect(x.grad!.tolist()).toEqual([30, 30]);
+    handle.remove();
+    x.grad = null;
+    x.mul(3).sum().backward();
+    expect(x.grad!.tolist()).toEqual([3, 3]);
+  });
+
+  it("a non-leaf hook sees and can change the gradient flowing through it", () => {
+    const x = f64([1, 2]);
+    const h = x.mul(2);
+    const seen: number[][] = [];
+    h.registerHook((g) => void seen.push(g.tolist() as number[]));
+    h.registerHook((g) => g.neg());
+    h.square().sum().backward();
+    expect(seen).toEqual([[4, 8]]);
+    expect(x.grad!.tolist()).toEqual([-8, -16]);
+  });
+
+  it("retainGrad keeps a non-leaf's gradient", () => {
+    const x = f64([1, 2]);
+    const h = x.mul(2);
+    h.retainGrad();
+    h.square().sum().backward();
+    expect(h.grad!.tolist()).toEqual([4, 8]);
+    expect(() => f64([1], false).registerHook((g) => g)).toThrow(/registerHook: cannot register a hook on a tensor that does not require grad/);
+  });
+});
+
+describe("in-place safety", () => {
+  it("names the op that saved a tensor and the in-place op that changed it", () => {
+    const x = f64([[0.5, 1], [1.5, 2]]);
+    const y = x.sin();
+    noGrad(() => x.add_(1));
+    expect(() => y.sum().backward()).toThrow(/shape \[2,2\] that 'sin' saved for backward was modified in place by 'add_' after it was saved \(version 0 -> 1\)/);
+  });
+
+  it("catches a modified saved output, also through a view of it", () => {
+    const x = f64([1, 2, 3]);
+    const y = x.exp();
+    noGrad(() => y.slice(0, 1).mul_(2));
+    expect(() => y.sum().backward()).toThrow(/'exp' saved for backward was modified in place by 'mul_'/);
+  });
+
+  it("refuses in-place ops that autograd cannot record", () => {
+    const leaf = f64([1, 2]);
+    expect(() => leaf.add_(1)).toThrow(/add_: a leaf tensor that requires grad cannot be modified in place while grad mode is on/);
+    expect(() => leaf.mul(2).zero_()).toThrow(/zero_: in-place ops on tensors that require grad are not recorded/);
+    const plain = f64([1, 2], false);
+    plain.copy_(tensor([5, 6], { dtype: "float32" })).mul_(2).add_(1, { alpha: 3 });
+    expect(plain.tolist()).toEqual([13, 15]);
+  });
+});
+
+describe("anomaly mode", () => {
+  it("throws on the first NaN/Inf gradient, naming the op and where it was created", () => {
+    const x = f64([0, 1]);
+    let caught: Error | null = null;
+    autograd.detectAnomaly(() => {
+      const y = x.sqrt().sum();
+      try {
+        y.backward();
+      } catch (e) {
+        caught = e as Error;
+      }
+    });
+    expect(caught).not.toBeNull();
+    expect(caught!.message).toMatch(/autograd anomaly: backward of 'sqrt' produced Inf in the gradient of input 0 \(shape \[2\]\)/);
+    expect(caught!.message).toMatch(/created at:\n.*engine\.test\.ts/s);
+  });
+
+  it("stays silent when off (the gradient is simply inf)", () => {
+    const x = f64([0, 1]);
+    x.sqrt().sum().backward();
+    expect(x.grad!.tolist()).toEqual([Infinity, 0.5]);
+    expect(autograd.isAnomalyEnabled()).toBe(false);
+  });
+});
+
+describe("what rules return is checked", () => {
+  it("names the op when a rule returns the wrong number of gradients or a wrong shape", () => {
+    const twoForOne = defineOp({ name: "twoForOne", forward: ([x]) => x!.clone(), backward: (g) => [g, g] });
+    expect(() => twoForOne.apply([f64([1])]).sum().backward()).toThrow(/backward of 'twoForOne' returned 2 gradients for 1 inputs/);
+    const wrongShape = defineOp({ name: "wrongShape", forward: ([x]) => x!.clone(), backward: () => [ones([5], { dtype: "float64" })] });
+    expect(() => wrongShape.apply([f64([1, 2])]).sum().backward()).toThrow(/backward of 'wrongShape' returned a gradient of shape \[5\] for input 0 of shape \[2\]/);
+  });
+
+  it("lets users define custom ops with higher-order gradients", () => {
+    const cube = defineOp({
+      name: "cube",
+      save: { inputs: true },
+      forward: ([x]) => K.mul(K.mul(x!, x!), x!),
+      backward: (g, { inputs: [x] }) => [g.mul(x!.square()).mul(3)],
+    });
+    const x = f64([2, -1]);
+    const [g] = autograd.grad([cube.apply([x]).sum()], [x], { createGraph: true });
+    expect(g!.tolist()).toEqual([12, 3]);
+    const [h] = autograd.grad([g!.sum()], [x]);
+    expect(h!.tolist()).toEqual([12, -6]);
+  });
+});
+
+describe("memory", () => {
+  it("releases saved tensors after backward (no tidy/dispose needed)", () => {
+    const x = randn([4, 4], { dtype: "float64", requiresGrad: true });
+    const y = x.matmul(x).tanh();
+    const node = y.gradFn!;
+    expect(node.savedOutput).not.toBeNull();
+    y.sum().backward();
+    expect(node.savedOutput).toBeNull();
+    expect(node.savedInputs).toBeNull();
+    expect(x.grad).toBeInstanceOf(Tensor);
+  });
+});

@@ -1,0 +1,123 @@
+/**
+ * @file Graph nodes and saved values. A Node is the backward half of one op application: the
+ * op, an edge per input (the input's own node, the leaf tensor to accumulate into, or null),
+ * the input shapes/dtypes the engine checks against, and the values the rule saved. Saved
+ * tensors carry the version of their storage at save time; unpacking one that was modified in
+ * place since, or after the graph was freed, throws an error that says what happened.
+ */
+import type { DType, NDArray } from "@typegrad/tensor";
+import { isAnomalyEnabled } from "./grad-mode.js";
+import type { OpSpec } from "./ops/define.js";
+import type { Tensor } from "./tensor.js";
+
+/** Counts in-place writes to one storage buffer; shared by every tensor viewing it. */
+export class VersionCounter {
+  value = 0;
+  /** The in-place op that last bumped the counter (for error messages). */
+  lastOp = "";
+}
+
+// Counters exist only for storage that was ever written in place; the rest is at version 0.
+const counters = new WeakMap<ArrayBufferLike, VersionCounter>();
+
+/** The in-place write count of the storage behind `array` (0 if never written in place). */
+export function versionOf(array: NDArray): number {
+  return counters.get(array.data.buffer)?.value ?? 0;
+}
+
+/** Records that `op` wrote to the storage behind `array` in place. */
+export function bumpVersion(array: NDArray, op: string): void {
+  const key = array.data.buffer;
+  let counter = counters.get(key);
+  if (!counter) {
+    counter = new VersionCounter();
+    counters.set(key, counter);
+  }
+  counter.value++;
+  counter.lastOp = op;
+}
+
+function lastInPlaceOp(array: NDArray): string {
+  return counters.get(array.data.buffer)?.lastOp ?? "";
+}
+
+/** A tensor saved for backward, with its storage version at save time. */
+export class SavedTensor {
+  readonly version: number;
+  constructor(readonly tensor: Tensor) {
+    this.version = versionOf(tensor.array);
+  }
+}
+
+/** Where a gradient goes: the input's node, a leaf tensor (accumulate into `.grad`), or nowhere. */
+export type Edge = Node | Tensor | null;
+
+/** A gradient hook: may return a replacement gradient. */
+export type GradHook = (grad: Tensor) => Tensor | void;
+
+/** Shape and dtype of a tensor input, for the engine's checks. */
+export interface InputMeta {
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+}
+
+/** The backward half of one op application. */
+export class Node {
+  /** Saved inputs (tensors with versions, or JS numbers as given); null once freed or if none. */
+  savedInputs: (SavedTensor | number | null)[] | null = null;
+  /** The saved output, if the op saves it. */
+  savedOutput: SavedTensor | null = null;
+  /** True after backward released the saved values (retainGraph false). */
+  freed = false;
+  /** Hooks on the gradient of this node's output (registerHook / retainGrad of a non-leaf). */
+  hooks: GradHook[] | null = null;
+  /** Where the op was created, recorded in anomaly mode. */
+  readonly stack: string | null;
+
+  constructor(
+    readonly spec: OpSpec<unknown>,
+    readonly params: unknown,
+    readonly next: readonly Edge[],
+    readonly inputMeta: readonly (InputMeta | null)[],
+    readonly outputMeta: InputMeta,
+  ) {
+    this.stack = isAnomalyEnabled() ? (new Error().stack ?? null) : null;
+  }
+
+  /** The op's name. */
+  get name(): string {
+    return this.spec.name;
+  }
+
+  /** Releases saved values so their memory can go (called by backward unless retainGraph). */
+  free(): void {
+    if (this.savedInputs !== null || this.savedOutput !== null) this.freed = true;
+    this.savedInputs = null;
+    this.savedOutput = null;
+  }
+
+  /** A saved tensor, checked against in-place modification since it was saved. */
+  unpack(saved: SavedTensor): Tensor {
+    const version = versionOf(saved.tensor.array);
+    if (version !== saved.version) {
+      const shape = `[${saved.tensor.shape.join(",")}]`;
+      throw new Error(
+        `autograd: a tensor of shape ${shape} that '${this.name}' saved for backward was modified in place by '${lastInPlaceOp(saved.tensor.array)}' ` +
+          `after it was saved (version ${saved.version} -> ${version}). Clone it before the in-place op, ` +
+          `or do the in-place op after backward().`,
+      );
+    }
+    return saved.tensor;
+  }
+
+  /** Throws PyTorch's kind of error when the saved values were already freed. */
+  checkNotFreed(): void {
+    if (this.freed) {
+      throw new Error(
+        `autograd: trying to backward through the graph a second time (the values '${this.name}' saved for backward ` +
+          `were freed by the first backward). Pass { retainGraph: true } to the first backward() if you need to ` +
+          `backward through the graph again.`,
+      );
+    }
+  }
+}

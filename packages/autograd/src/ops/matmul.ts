@@ -1,0 +1,28 @@
+/**
+ * @file Matrix product with PyTorch's rules (1-d operands, broadcast batch dims). The rule
+ * multiplies by transposed views, which the gemm reads in place without copying; the engine
+ * sums gradients over broadcast batch dims.
+ */
+import * as K from "@typegrad/tensor";
+import type { NDArray } from "@typegrad/tensor";
+import { defineOp } from "./define.js";
+
+/** a @ b */
+export const matmul = defineOp<void, readonly [NDArray, NDArray]>({
+  name: "matmul",
+  save: { inputs: true },
+  forward: ([a, b]) => K.matmul(a, b),
+  backward: (g, { inputs: [a, b], needsInputGrad: [na, nb] }) => {
+    if (a.ndim === 1 && b.ndim === 1) return [na ? g.mul(b) : null, nb ? g.mul(a) : null]; // d(a.b) = b da + a db
+    // Work in matrix form: a 1-d a is a row [1, k], a 1-d b a column [k, 1].
+    const a2 = a.ndim === 1 ? a.unsqueeze(0) : a;
+    const b2 = b.ndim === 1 ? b.unsqueeze(1) : b;
+    const g2 = a.ndim === 1 ? g.unsqueeze(-2) : b.ndim === 1 ? g.unsqueeze(-1) : g;
+    // dA = G B^T, dB = A^T G
+    let ga = na ? g2.matmul(b2.transpose(-1, -2)) : null;
+    let gb = nb ? a2.transpose(-1, -2).matmul(g2) : null;
+    if (ga && a.ndim === 1) ga = ga.squeeze(-2);
+    if (gb && b.ndim === 1) gb = gb.squeeze(-1);
+    return [ga, gb];
+  },
+});
