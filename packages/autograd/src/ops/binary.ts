@@ -7,7 +7,7 @@ import * as K from "@typegrad/tensor";
 import type { NDArray } from "@typegrad/tensor";
 import type { Tensor } from "../tensor.js";
 import { defineOp } from "./define.js";
-import { eq, gt, lt } from "./nondiff.js";
+import { eq, gt, lt, type Operand } from "./nondiff.js";
 import { where } from "./selection.js";
 
 type Pair = readonly [NDArray | number, NDArray | number];
@@ -65,26 +65,27 @@ export const pow = defineOp<void, Pair>({
   },
 });
 
-/** Elementwise max; a tie splits the gradient in half (PyTorch). */
+/**
+ * The rule of max/min: the winning operand gets the gradient, a tie splits it in half
+ * (PyTorch); `loses(x, y)` says where x is not selected.
+ */
+function selectionRule(g: Tensor, a: Operand, b: Operand, need: readonly boolean[], loses: typeof lt): (Tensor | null)[] {
+  const shared = where.apply([eq(a, b), g.mul(0.5), g]);
+  return [need[0] ? shared.maskedFill(loses(a, b), 0) : null, need[1] ? shared.maskedFill(loses(b, a), 0) : null];
+}
+
+/** Elementwise max: d/da max(a, b) = [a > b] + [a == b]/2. */
 export const maximum = defineOp<void, Pair>({
   name: "maximum",
   save: { inputs: true },
   forward: ([a, b]) => K.maximum(a, b),
-  backward: (g, { inputs: [a, b], needsInputGrad: [na, nb] }) => {
-    // d/da max(a, b) = [a > b] + [a == b]/2
-    const shared = where.apply([eq(a, b), g.mul(0.5), g]);
-    return [na ? shared.maskedFill(lt(a, b), 0) : null, nb ? shared.maskedFill(gt(a, b), 0) : null];
-  },
+  backward: (g, { inputs: [a, b], needsInputGrad }) => selectionRule(g, a, b, needsInputGrad, lt),
 });
 
-/** Elementwise min; a tie splits the gradient in half (PyTorch). */
+/** Elementwise min: d/da min(a, b) = [a < b] + [a == b]/2. */
 export const minimum = defineOp<void, Pair>({
   name: "minimum",
   save: { inputs: true },
   forward: ([a, b]) => K.minimum(a, b),
-  backward: (g, { inputs: [a, b], needsInputGrad: [na, nb] }) => {
-    // d/da min(a, b) = [a < b] + [a == b]/2
-    const shared = where.apply([eq(a, b), g.mul(0.5), g]);
-    return [na ? shared.maskedFill(gt(a, b), 0) : null, nb ? shared.maskedFill(lt(a, b), 0) : null];
-  },
+  backward: (g, { inputs: [a, b], needsInputGrad }) => selectionRule(g, a, b, needsInputGrad, gt),
 });
