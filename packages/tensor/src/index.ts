@@ -49,5 +49,7 @@ export {
   type Dims, type ValuesIndices, type VarOptions,
 } from "./kernels/reduce.js";
 export { matmul } from "./kernels/matmul.js";
+export { layerNorm } from "./kernels/normalization.js";
 export { logSoftmax, softmax } from "./kernels/softmax.js";
 export { addAtStrided, chunk, concat, gather, indexSelect, oneHot, scatterAdd, split, stack, tril, triu } from "./kernels/indexing.js";
+export * as scalar from "./kernels/scalar.js";

@@ -1,8 +1,10 @@
 /**
  * @file Fused ops with closed-form backward rules, for stability and speed: softmax and
- * log-softmax along one dim (normalized by the caller). GELU lives with the unary ops.
+ * log-softmax along one dim (normalized by the caller), and layer norm. GELU lives with the
+ * unary ops.
  */
 import * as K from "@typegrad/tensor";
+import type { NDArray } from "@typegrad/tensor";
 import { defineOp } from "./define.js";
 
 /** Softmax along `dim`. */
@@ -21,4 +23,23 @@ export const logSoftmax = defineOp<{ dim: number }>({
   forward: ([x], { dim }) => K.logSoftmax(x!, dim),
   // dx = g - exp(y) * sum(g)
   backward: (g, { output: y, params: { dim } }) => [g.sub(y.exp().mul(g.sum(dim, true)))],
+});
+
+/** Layer norm over the last `k` dims; absent weight/bias are passed as the numbers 1 and 0. */
+export const layerNorm = defineOp<{ k: number; eps: number }, readonly [NDArray, NDArray | number, NDArray | number]>({
+  name: "layerNorm",
+  save: { inputs: true },
+  forward: ([x, w, b], { k, eps }) => K.layerNorm(x, k, typeof w === "number" ? null : w, typeof b === "number" ? null : b, eps),
+  backward: (g, { inputs: [x, w], params: { k, eps }, needsInputGrad: [nx, nw, nb] }) => {
+    // With xhat = (x - mean) * rstd over the last k dims and gw = g * w:
+    // dx = rstd * (gw - mean(gw) - xhat * mean(gw * xhat)), dw = g * xhat, db = g (summed by the engine).
+    // The statistics are recomputed with tensor ops so that the rule differentiates again.
+    const dims = Array.from({ length: k }, (_, i) => x.ndim - k + i);
+    const centered = x.sub(x.mean(dims, true));
+    const rstd = centered.square().mean(dims, true).add(eps).rsqrt();
+    const xhat = centered.mul(rstd);
+    const gw = typeof w === "number" ? g : g.mul(w);
+    const dx = nx ? gw.sub(gw.mean(dims, true)).sub(xhat.mul(gw.mul(xhat).mean(dims, true))).mul(rstd) : null;
+    return [dx, nw ? g.mul(xhat) : null, nb ? g : null];
+  },
 });

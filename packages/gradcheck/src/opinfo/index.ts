@@ -8,6 +8,7 @@ import type { OpName } from "@typegrad/autograd";
 import { BINARY_INFOS } from "./binary.js";
 import type { OpInfo } from "./common.js";
 import { INDEXING_INFOS } from "./indexing.js";
+import { NORMALIZATION_INFOS } from "./normalization.js";
 import { JOINING_INFOS } from "./joining.js";
 import { REDUCE_INFOS } from "./reduce.js";
 import { SELECTION_INFOS } from "./selection.js";
@@ -28,4 +29,5 @@ export const OP_INFOS: { [K in OpName]: OpInfo } = {
   ...SLICING_INFOS,
   ...JOINING_INFOS,
   ...INDEXING_INFOS,
+  ...NORMALIZATION_INFOS,
 };

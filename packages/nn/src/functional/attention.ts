@@ -1,0 +1,203 @@
+/**
+ * @file Attention. Two mask conventions live here, as in PyTorch:
+ *  - scaledDotProductAttention (PyTorch 2's SDPA): a bool mask marks what may be attended
+ *    (true = attend); a float mask is added; `isCausal` builds a top-left causal mask.
+ *  - multiHeadAttentionForward (nn.MultiheadAttention): a bool mask marks what is NOT allowed
+ *    (true = masked out); a float mask is added; keyPaddingMask true = padding.
+ * Masks are turned into one additive float bias. Unlike PyTorch, a query row whose keys are
+ * all masked gets all-zero weights (and a zero attended value) instead of NaN.
+ */
+import { cat, noGrad, ones, zeros, type Tensor } from "@typegrad/autograd";
+import { dropout } from "./dropout.js";
+import { linear } from "./linear.js";
+
+/** Softmax over the last dim whose fully masked rows (all -inf) give zeros, not NaN. */
+export function maskedSoftmax(scores: Tensor): Tensor {
+  const dead = noGrad(() => scores.amax(-1, true).eq(-Infinity));
+  if (dead.sum().item() === 0) return scores.softmax(-1);
+  return scores.maskedFill(dead, 0).softmax(-1).maskedFill(dead, 0);
+}
+
+/** An additive float mask: bool masks become -inf where `blockedWhen` and 0 elsewhere. */
+function asBias(mask: Tensor, blockedWhen: boolean, dtype: Tensor["dtype"], op: string): Tensor {
+  if (mask.dtype === "bool") return zeros(mask.shape, { dtype }).maskedFill(blockedWhen ? mask : mask.logicalNot(), -Infinity);
+  if (mask.dtype === "float32" || mask.dtype === "float64") return mask;
+  throw new TypeError(`${op}: masks must be bool or float, got ${mask.dtype}`);
+}
+
+/** Options of scaledDotProductAttention. */
+export interface SdpaOptions {
+  /** Bool (true = attend) or float (added) mask broadcastable to [..., L, S]. */
+  attnMask?: Tensor | null;
+  /** Dropout probability on the attention weights (applied whenever > 0, as PyTorch's SDPA). */
+  dropoutP?: number;
+  /** Use a top-left-aligned causal mask (query i sees keys 0..i); not with attnMask. */
+  isCausal?: boolean;
+  /** Score scale (default 1/sqrt(E)). */
+  scale?: number;
+}
+
+/**
+ * softmax(q k^T * scale + mask) v over the last two dims. Matches PyTorch 2's
+ * `F.scaled_dot_product_attention` (bool mask: true = attend).
+ */
+export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, options: SdpaOptions = {}): Tensor {
+  const op = "scaledDotProductAttention";
+  if (q.ndim < 2 || k.ndim < 2 || v.ndim < 2) throw new RangeError(`${op}: query, key and value need at least 2 dims`);
+  const [L, E] = q.shape.slice(-2) as [number, number];
+  const S = k.shape[k.ndim - 2]!;
+  if (k.shape[k.ndim - 1] !== E) throw new RangeError(`${op}: key's last dim ${k.shape[k.ndim - 1]} must equal the query's ${E}`);
+  if (v.shape[v.ndim - 2] !== S) throw new RangeError(`${op}: value has ${v.shape[v.ndim - 2]} positions, key has ${S}`);
+  if (options.isCausal && options.attnMask) throw new RangeError(`${op}: pass either attnMask or isCausal, not both`);
+  const scale = options.scale ?? 1 / Math.sqrt(E);
+  let scores = q.matmul(k.transpose(-2, -1)).mul(scale);
+  if (options.isCausal) scores = scores.add(asBias(ones([L, S], { dtype: "bool" }).tril(0), false, q.dtype, op));
+  if (options.attnMask) scores = scores.add(asBias(options.attnMask, false, q.dtype, op));
+  const weights = dropout(maskedSoftmax(scores), options.dropoutP ?? 0, true);
+  return weights.matmul(v);
+}
+
+/** Options of multiHeadAttentionForward (PyTorch's keyword arguments, camelCase). */
+export interface MhaForwardOptions {
+  training?: boolean;
+  /** [N, S] (or [S] unbatched): true (or -inf) marks padding keys. */
+  keyPaddingMask?: Tensor | null;
+  needWeights?: boolean;
+  /** [L, S] or [N * numHeads, L, S]: bool true = not allowed, float = added. */
+  attnMask?: Tensor | null;
+  /** Average the returned weights over heads (default true). */
+  averageAttnWeights?: boolean;
+  /** Without attnMask, build the causal mask (query i sees keys 0..i): a typegrad convenience. */
+  isCausal?: boolean;
+  useSeparateProjWeight?: boolean;
+  qProjWeight?: Tensor | null;
+  kProjWeight?: Tensor | null;
+  vProjWeight?: Tensor | null;
+}
+
+/**
+ * The multi-head attention of nn.MultiheadAttention on sequence-first inputs [L, N, E]
+ * (or unbatched [L, E]). Returns [output, weights | null]. Matches
+ * `F.multi_head_attention_forward` (PyTorch 1.13's computation, step by step).
+ */
+export function multiHeadAttentionForward(
+  query: Tensor, key: Tensor, value: Tensor, embedDimToCheck: number, numHeads: number,
+  inProjWeight: Tensor | null, inProjBias: Tensor | null, biasK: Tensor | null, biasV: Tensor | null,
+  addZeroAttn: boolean, dropoutP: number, outProjWeight: Tensor, outProjBias: Tensor | null,
+  options: MhaForwardOptions = {},
+): [Tensor, Tensor | null] {
+  const op = "multiHeadAttentionForward";
+  const batchedInput = checkShapes(op, query, key, value, options);
+  let q0 = query, k0 = key, v0 = value;
+  let kpm = options.keyPaddingMask ?? null;
+  if (!batchedInput) {
+    [q0, k0, v0] = [query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)];
+    if (kpm) kpm = kpm.unsqueeze(0);
+  }
+  const [L, N, E] = q0.shape as [number, number, number];
+  if (E !== embedDimToCheck) throw new RangeError(`${op}: expected embedding dim ${embedDimToCheck}, got ${E}`);
+  const headDim = Math.floor(E / numHeads);
+  if (headDim * numHeads !== E) throw new RangeError(`${op}: embed dim ${E} is not divisible by numHeads ${numHeads}`);
+
+  let [q, k, v] = projectInputs(op, q0, k0, v0, inProjWeight, inProjBias, options);
+  let mask = prepareAttnMask(op, options, L, k0.shape[0]!, N * numHeads, q.dtype);
+
+  if (biasK && biasV) {
+    k = cat([k, biasK.expand([1, N, E])]);
+    v = cat([v, biasV.expand([1, N, E])]);
+    mask = mask ? padLast(mask) : null;
+    kpm = kpm ? padLast(kpm) : null;
+  } else if (biasK || biasV) throw new RangeError(`${op}: biasK and biasV must be given together`);
+
+  // Split heads: [S, N, E] -> [S, N * H, Dh] -> [N * H, S, Dh], as PyTorch (E = H * Dh per position).
+  q = q.contiguous().view([L, N * numHeads, headDim]).transpose(0, 1);
+  k = k.contiguous().view([k.shape[0]!, N * numHeads, headDim]).transpose(0, 1);
+  v = v.contiguous().view([v.shape[0]!, N * numHeads, headDim]).transpose(0, 1);
+  if (addZeroAttn) {
+    k = cat([k, zeros([N * numHeads, 1, headDim], { dtype: k.dtype })], 1);
+    v = cat([v, zeros([N * numHeads, 1, headDim], { dtype: v.dtype })], 1);
+    mask = mask ? padLast(mask) : null;
+    kpm = kpm ? padLast(kpm) : null;
+  }
+  const S = k.shape[1]!;
+  if (kpm) {
+    if (kpm.shape.length !== 2 || kpm.shape[0] !== N || kpm.shape[1] !== S) {
+      throw new RangeError(`${op}: keyPaddingMask must have shape [${N},${S}], got [${kpm.shape.join(",")}]`);
+    }
+    const padBias = asBias(kpm, true, q.dtype, op).view([N, 1, 1, S]).expand([N, numHeads, 1, S]).reshape([N * numHeads, 1, S]);
+    mask = mask ? mask.add(padBias) : padBias;
+  }
+
+  const p = options.training ?? true ? dropoutP : 0;
+  let scores = q.div(Math.sqrt(headDim)).matmul(k.transpose(-2, -1));
+  if (mask) scores = scores.add(mask);
+  let weights = maskedSoftmax(scores);
+  if (p > 0) weights = dropout(weights, p, true);
+  let out = weights.matmul(v).transpose(0, 1).contiguous().view([L * N, E]);
+  out = linear(out, outProjWeight, outProjBias).view([L, N, E]);
+
+  let returned: Tensor | null = null;
+  if (options.needWeights ?? true) {
+    returned = weights.view([N, numHeads, L, S]);
+    if (options.averageAttnWeights ?? true) returned = returned.sum(1).div(numHeads);
+    if (!batchedInput) returned = returned.squeeze(0);
+  }
+  return [batchedInput ? out : out.squeeze(1), returned];
+}
+
+function checkShapes(op: string, q: Tensor, k: Tensor, v: Tensor, options: MhaForwardOptions): boolean {
+  const batched = q.ndim === 3;
+  if (!batched && q.ndim !== 2) throw new RangeError(`${op}: query must be 3-d (batched) or 2-d (unbatched), got shape [${q.shape.join(",")}]`);
+  if (k.ndim !== q.ndim || v.ndim !== q.ndim) throw new RangeError(`${op}: key and value must have ${q.ndim} dims like the query`);
+  const kpm = options.keyPaddingMask;
+  if (kpm && kpm.ndim !== (batched ? 2 : 1)) throw new RangeError(`${op}: keyPaddingMask must be ${batched ? 2 : 1}-d, got ${kpm.ndim}-d`);
+  const sameLead = k.shape[0] === v.shape[0] && (!batched || k.shape[1] === v.shape[1]);
+  if (!sameLead) throw new RangeError(`${op}: key [${k.shape.join(",")}] and value [${v.shape.join(",")}] must have the same sequence and batch dims`);
+  if (!options.useSeparateProjWeight && k.shape[k.ndim - 1] !== v.shape[v.ndim - 1]) {
+    throw new RangeError(`${op}: key and value must have the same embedding dim without separate projection weights`);
+  }
+  return batched;
+}
+
+function projectInputs(
+  op: string, q: Tensor, k: Tensor, v: Tensor, w: Tensor | null, b: Tensor | null, options: MhaForwardOptions,
+): [Tensor, Tensor, Tensor] {
+  const [bq, bk, bv] = b ? b.chunk(3) : [null, null, null];
+  if (options.useSeparateProjWeight) {
+    const { qProjWeight: wq, kProjWeight: wk, vProjWeight: wv } = options;
+    if (!wq || !wk || !wv) throw new RangeError(`${op}: useSeparateProjWeight needs qProjWeight, kProjWeight and vProjWeight`);
+    return [linear(q, wq, bq), linear(k, wk, bk), linear(v, wv, bv)];
+  }
+  if (!w) throw new RangeError(`${op}: inProjWeight is required without separate projection weights`);
+  if (q === k && k === v) {
+    const [a, c, d] = linear(q, w, b).chunk(3, -1) as [Tensor, Tensor, Tensor];
+    return [a, c, d];
+  }
+  const [wq, wk, wv] = w.chunk(3) as [Tensor, Tensor, Tensor];
+  return [linear(q, wq, bq), linear(k, wk, bk), linear(v, wv, bv)];
+}
+
+/** The attention mask as an additive bias of shape [1 or N * numHeads, L, S]. */
+function prepareAttnMask(op: string, options: MhaForwardOptions, L: number, S: number, batchHeads: number, dtype: Tensor["dtype"]): Tensor | null {
+  let mask = options.attnMask ?? null;
+  if (!mask && options.isCausal) mask = ones([L, S], { dtype: "bool" }).triu(1);
+  if (!mask) return null;
+  const bias = asBias(mask, true, dtype, op);
+  if (bias.ndim === 2) {
+    if (bias.shape[0] !== L || bias.shape[1] !== S) throw new RangeError(`${op}: the 2-d attnMask has shape [${bias.shape.join(",")}], expected [${L},${S}]`);
+    return bias.unsqueeze(0);
+  }
+  if (bias.ndim === 3) {
+    if (bias.shape[0] !== batchHeads || bias.shape[1] !== L || bias.shape[2] !== S) {
+      throw new RangeError(`${op}: the 3-d attnMask has shape [${bias.shape.join(",")}], expected [${batchHeads},${L},${S}]`);
+    }
+    return bias;
+  }
+  throw new RangeError(`${op}: attnMask must be 2-d or 3-d, got ${bias.ndim}-d`);
+}
+
+/** Appends one zero (no bias, not masked) along the last dim. */
+function padLast(mask: Tensor): Tensor {
+  const pad = zeros([...mask.shape.slice(0, -1), 1], { dtype: mask.dtype });
+  return cat([mask, pad], -1);
+}

@@ -1,0 +1,130 @@
+/**
+ * @file MultiHeadAttention and SDPA: gradcheck (float64) for every mask kind and layout
+ * option, the batchFirst/need-weights invariances, and the fully masked row convention
+ * (zero weights, output = out_proj's bias, no NaN anywhere), checked by hand-derived values.
+ */
+import { describe, expect, it } from "vitest";
+import { manualSeed, ones, randn, tensor, type Tensor } from "@typegrad/autograd";
+import { gradcheck } from "@typegrad/gradcheck";
+import { scaledDotProductAttention } from "../functional/attention.js";
+import { MultiHeadAttention, type AttentionCallOptions, type MultiHeadAttentionOptions } from "./attention.js";
+
+const f64 = { dtype: "float64" as const };
+const L = 3, S = 4, N = 2, E = 4, H = 2;
+
+function check(mhaOptions: MultiHeadAttentionOptions, call: AttentionCallOptions, crossLength = S, unbatched = false): void {
+  manualSeed(1);
+  const mha = new MultiHeadAttention(E, H, { ...mhaOptions, dtype: "float64" });
+  const batchFirst = mhaOptions.batchFirst ?? false;
+  const shape = (len: number, dim: number) => (unbatched ? [len, dim] : batchFirst ? [N, len, dim] : [len, N, dim]);
+  const q = randn(shape(L, E), { ...f64, requiresGrad: true });
+  const k = randn(shape(crossLength, mhaOptions.kdim ?? E), { ...f64, requiresGrad: true });
+  const v = randn(shape(crossLength, mhaOptions.vdim ?? E), { ...f64, requiresGrad: true });
+  const params = [...mha.parameters()];
+  const fn = (a: Tensor, b: Tensor, c: Tensor) => {
+    const [out, weights] = mha.forward(a, b, c, call);
+    return weights ? [out, weights] : [out];
+  };
+  expect(gradcheck((a, b, c) => fn(a!, b!, c!), [q, k, v, ...params])).toBe(true);
+}
+
+const boolMask = tensor([[false, true, false, false], [false, false, true, true], [true, false, false, false]]);
+const floatMask = tensor([[0, -1, 0.5, 0], [0.25, 0, -2, 0], [0, 0, 0, -0.5]], f64);
+const padMask = tensor([[false, false, true, false], [true, false, false, false]]);
+
+describe("MultiHeadAttention gradcheck (float64) for every mask kind", () => {
+  it.each([
+    ["no mask", {}],
+    ["2-d bool attnMask", { attnMask: boolMask }],
+    ["2-d float attnMask", { attnMask: floatMask }],
+    ["3-d bool attnMask", { attnMask: boolMask.unsqueeze(0).expand([N * H, L, S]).contiguous() }],
+    ["keyPaddingMask", { keyPaddingMask: padMask }],
+    ["keyPaddingMask + attnMask", { keyPaddingMask: padMask, attnMask: boolMask }],
+    ["per-head weights", { averageAttnWeights: false }],
+    ["needWeights false", { needWeights: false }],
+  ] as [string, AttentionCallOptions][])("%s", (_, call) => check({}, call));
+
+  it("causal self-attention (isCausal builds the mask)", () => check({}, { isCausal: true }, L));
+  it("batchFirst", () => check({ batchFirst: true }, { keyPaddingMask: padMask }));
+  it("kdim/vdim with separate projections", () => check({ kdim: 3, vdim: 5 }, {}));
+  it("addBiasKv and addZeroAttn", () => check({ addBiasKv: true, addZeroAttn: true }, { attnMask: boolMask }));
+  it("without biases", () => check({ bias: false }, {}));
+  it("unbatched input", () => check({}, { attnMask: boolMask }, S, true));
+});
+
+describe("MultiHeadAttention invariances", () => {
+  it("batchFirst is the same computation on transposed inputs; needWeights does not change the output", () => {
+    manualSeed(2);
+    const seqFirst = new MultiHeadAttention(E, H, { dtype: "float64" });
+    const batchFirst = new MultiHeadAttention(E, H, { dtype: "float64", batchFirst: true });
+    batchFirst.loadStateDict(seqFirst.stateDict());
+    const x = randn([L, N, E], f64);
+    const [a, wa] = seqFirst.forward(x, x, x, { keyPaddingMask: padMask.narrow(1, 0, L) });
+    const [b, wb] = batchFirst.forward(x.transpose(0, 1), x.transpose(0, 1), x.transpose(0, 1), { keyPaddingMask: padMask.narrow(1, 0, L) });
+    expect(b.transpose(0, 1).tolist()).toEqual(a.tolist());
+    expect(wb!.tolist()).toEqual(wa!.tolist());
+    const [c, none] = seqFirst.forward(x, x, x, { keyPaddingMask: padMask.narrow(1, 0, L), needWeights: false });
+    expect(none).toBeNull();
+    expect(c.tolist()).toEqual(a.tolist());
+  });
+
+  it("rejects bad shapes and masks by name", () => {
+    const mha = new MultiHeadAttention(E, H);
+    const x = randn([L, N, E]);
+    expect(() => new MultiHeadAttention(5, 2)).toThrow(/MultiHeadAttention: embedDim 5 must be divisible by numHeads 2/);
+    expect(() => mha.forward(x, x, x, { attnMask: ones([2, 2], { dtype: "bool" }) })).toThrow(/the 2-d attnMask has shape \[2,2\], expected \[3,3\]/);
+    expect(() => mha.forward(x, x, x, { keyPaddingMask: ones([N, 5], { dtype: "bool" }) })).toThrow(/keyPaddingMask must have shape \[2,3\]/);
+    expect(() => mha.forward(x, x, x, { attnMask: ones([L, L], { dtype: "int32" }) })).toThrow(/masks must be bool or float, got int32/);
+    expect(() => mha.forward(randn([L, N, 6]), x, x)).toThrow(/expected embedding dim 4, got 6/);
+  });
+});
+
+describe("fully masked query rows", () => {
+  it("get zero weights and output equal to out_proj's bias, with finite gradients", () => {
+    manualSeed(3);
+    const mha = new MultiHeadAttention(E, H, { dtype: "float64" });
+    mha.outProj.bias!.array.data.set([0.5, -1, 2, 0.25]);
+    const q = randn([L, N, E], { ...f64, requiresGrad: true });
+    // Query row 1 of every batch sees no key; batch 1 pads every key as well.
+    const attnMask = tensor([[false, false, false], [true, true, true], [false, true, false]]);
+    const keyPaddingMask = tensor([[false, false, false], [true, true, true]]);
+    for (const needWeights of [true, false]) {
+      const [out, weights] = mha.forward(q, q, q, { attnMask, keyPaddingMask, needWeights });
+      const bias = [0.5, -1, 2, 0.25];
+      expect(out.select(0, 1).tolist()).toEqual([bias, bias]);
+      expect(out.select(1, 1).tolist()).toEqual([bias, bias, bias]);
+      if (weights) {
+        expect(weights.select(0, 0).select(0, 1).tolist()).toEqual([0, 0, 0]);
+        expect(weights.select(0, 1).tolist()).toEqual([[0, 0, 0], [0, 0, 0], [0, 0, 0]]);
+      }
+      q.grad = null;
+      out.sum().backward();
+      expect((q.grad!.toArray() as Float64Array).every(Number.isFinite)).toBe(true);
+    }
+  });
+});
+
+describe("scaledDotProductAttention (PyTorch 2 conventions: bool true = attend)", () => {
+  it("equals softmax(q k^T * scale + mask) v written out by hand", () => {
+    manualSeed(4);
+    const q = randn([2, 3, 4], f64);
+    const k = randn([2, 5, 4], f64);
+    const v = randn([2, 5, 2], f64);
+    const allow = tensor([[true, false, true, true, false], [true, true, true, false, false], [false, true, true, true, true]]);
+    const want = q.matmul(k.transpose(-2, -1)).mul(0.3).maskedFill(allow.logicalNot(), -Infinity).softmax(-1).matmul(v);
+    expect(scaledDotProductAttention(q, k, v, { attnMask: allow, scale: 0.3 }).tolist()).toEqual(want.tolist());
+    const causal = q.matmul(k.transpose(-2, -1)).div(2).maskedFill(ones([3, 5], { dtype: "bool" }).tril(0).logicalNot(), -Infinity).softmax(-1).matmul(v);
+    expect(scaledDotProductAttention(q, k, v, { isCausal: true }).tolist()).toEqual(causal.tolist());
+  });
+
+  it("passes gradcheck with a float mask and causal masking", () => {
+    manualSeed(5);
+    const q = randn([2, 3, 4], { ...f64, requiresGrad: true });
+    const k = randn([2, 3, 4], { ...f64, requiresGrad: true });
+    const v = randn([2, 3, 2], { ...f64, requiresGrad: true });
+    const bias = randn([3, 3], f64);
+    expect(gradcheck((a, b, c) => scaledDotProductAttention(a!, b!, c!, { attnMask: bias }), [q, k, v])).toBe(true);
+    expect(gradcheck((a, b, c) => scaledDotProductAttention(a!, b!, c!, { isCausal: true }), [q, k, v])).toBe(true);
+    expect(() => scaledDotProductAttention(q, k, v, { isCausal: true, attnMask: bias })).toThrow(/pass either attnMask or isCausal, not both/);
+  });
+});
