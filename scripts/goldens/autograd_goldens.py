@@ -23,6 +23,8 @@ import math
 import os
 
 import torch
+
+from golden_io import write_cases
 import torch.nn.functional as F
 
 torch.set_default_dtype(torch.float64)
@@ -341,16 +343,4 @@ add_hvp("hvp_layer_norm", lambda x, g, b: layer_norm(x, g, b).pow(2).mul(torch.a
         [inp("x", uniform((2, 4))), inp("g", uniform((4,))), inp("b", uniform((4,)))])
 add_hvp("hvp_mlp", mlp, [inp("x", uniform((3, 2))), inp("w", uniform((2, 3))), inp("b", uniform((3,)))])
 
-doc = {
-    "generator": "scripts/goldens/autograd_goldens.py",
-    "torch": torch.__version__,
-    "cases": CASES,
-}
-os.makedirs(os.path.dirname(OUT_PATH), exist_ok=True)
-with open(OUT_PATH, "w") as fh:
-    # one case per line, so a regeneration diffs case by case
-    head = json.dumps({k: v for k, v in doc.items() if k != "cases"}, separators=(",", ":"))
-    fh.write(head[:-1] + ',"cases":[\n')
-    fh.write(",\n".join(json.dumps(c, separators=(",", ":"), allow_nan=False) for c in CASES))
-    fh.write("\n]}\n")
-print(f"{len(CASES)} cases -> {os.path.normpath(OUT_PATH)} ({os.path.getsize(OUT_PATH)} bytes)")
+write_cases(OUT_PATH, "scripts/goldens/autograd_goldens.py", CASES)

@@ -31,6 +31,8 @@ import os
 import zlib
 
 import torch
+
+from golden_io import write_cases
 import torch.nn as nn
 import torch.nn.functional as F
 
@@ -461,16 +463,4 @@ sdpa_case("sdpa_custom_scale", scale=0.3)
 sdpa_case("sdpa_causal_custom_scale", l=4, s=4, is_causal=True, scale=1.7)
 
 
-doc = {
-    "generator": "scripts/goldens/nn_goldens.py",
-    "torch": torch.__version__,
-    "cases": CASES,
-}
-os.makedirs(os.path.dirname(OUT_PATH), exist_ok=True)
-with open(OUT_PATH, "w") as fh:
-    # one case per line, so a regeneration diffs case by case
-    head = json.dumps({k: v for k, v in doc.items() if k != "cases"}, separators=(",", ":"))
-    fh.write(head[:-1] + ',"cases":[\n')
-    fh.write(",\n".join(json.dumps(c, separators=(",", ":"), allow_nan=False) for c in CASES))
-    fh.write("\n]}\n")
-print(f"{len(CASES)} cases -> {os.path.normpath(OUT_PATH)} ({os.path.getsize(OUT_PATH)} bytes)")
+write_cases(OUT_PATH, "scripts/goldens/nn_goldens.py", CASES)
