@@ -29,6 +29,7 @@ describe("registration and names", () => {
     const b = new Block();
     expect(Object.keys(b.stateDict())).toEqual(["scale", "running", "fc.weight", "fc.bias"]);
     expect([...b.namedBuffers()].map(([n]) => n)).toEqual(["running", "scratch"]);
+    expect([...b.buffers()]).toHaveLength(2);
     expect([...b.namedModules()].map(([n]) => n)).toEqual(["", "fc"]);
   });
 

@@ -127,6 +127,11 @@ export class Module {
     }
   }
 
+  /** Buffers. Matches `buffers()`. */
+  *buffers(recurse = true): Generator<Tensor> {
+    for (const [, b] of this.namedBuffers("", recurse)) yield b;
+  }
+
   /** Sets training mode on this module and its descendants. Matches `train(mode)`. */
   train(mode = true): this {
     for (const m of this.modules()) m.training = mode;
