@@ -44,7 +44,8 @@ export function sumTo(grad: Tensor, shape: readonly number[], op: string, input:
   const dims: number[] = [];
   for (let d = 0; d < gs.length; d++) {
     const want = d < lead ? 1 : shape[d - lead]!;
-    if (d < lead || (want === 1 && gs[d] !== 1)) dims.push(d);
+    // Size-1 dims need no summing (dropping them is a reshape).
+    if ((d < lead || want === 1) && gs[d] !== 1) dims.push(d);
     else if (want !== gs[d]) {
       throw new Error(
         `autograd: backward of '${op}' returned a gradient of shape [${gs.join(",")}] for input ${input} of shape [${shape.join(",")}]`,

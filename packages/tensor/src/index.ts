@@ -39,7 +39,7 @@ export {
 } from "./random.js";
 export { formatNDArray } from "./format.js";
 export {
-  abs, add, clamp, copy, cos, div, eq, erf, exp, fill, ge, gelu, geluTanh, gt, le, log, log1p, logicalAnd, logicalNot,
+  abs, add, clamp, copy, cos, div, eq, erf, exp, fill, ge, gelu, geluBackward, geluTanh, geluTanhBackward, gt, le, log, log1p, logicalAnd, logicalNot,
   logicalOr, logicalXor, lt, maskedFill, maximum, minimum, mul, ne, neg, pow, reciprocal, relu, rsqrt, sigmoid,
   sign, sin, sqrt, square, sub, tanh, where, type Operand,
 } from "./kernels/map.js";
@@ -49,7 +49,7 @@ export {
   type Dims, type ValuesIndices, type VarOptions,
 } from "./kernels/reduce.js";
 export { matmul } from "./kernels/matmul.js";
-export { layerNorm } from "./kernels/normalization.js";
-export { logSoftmax, softmax } from "./kernels/softmax.js";
+export { layerNorm, layerNormBackward, type LayerNormGrads } from "./kernels/normalization.js";
+export { logSoftmax, logSoftmaxBackward, softmax, softmaxBackward } from "./kernels/softmax.js";
 export { addAtStrided, chunk, concat, gather, indexSelect, oneHot, scatterAdd, split, stack, tril, triu } from "./kernels/indexing.js";
 export * as scalar from "./kernels/scalar.js";

@@ -5,6 +5,8 @@
  */
 import * as K from "@typegrad/tensor";
 import type { DType } from "@typegrad/tensor";
+import { isGradEnabled } from "../grad-mode.js";
+import { Tensor } from "../tensor.js";
 import { defineOp } from "./define.js";
 
 const SQRT1_2 = Math.SQRT1_2;
@@ -128,7 +130,9 @@ export const gelu = defineOp({
   save: { inputs: true },
   forward: ([x]) => K.gelu(x!),
   backward: (g, { inputs: [x] }) => {
-    // d/dx x Phi(x) = Phi(x) + x phi(x), Phi(x) = (1 + erf(x/sqrt 2))/2, phi(x) = e^(-x^2/2)/sqrt(2 pi)
+    // d/dx x Phi(x) = Phi(x) + x phi(x), Phi(x) = (1 + erf(x/sqrt 2))/2, phi(x) = e^(-x^2/2)/sqrt(2 pi).
+    // Without a graph to record, one fused kernel; with one, tensor ops that differentiate again.
+    if (!isGradEnabled()) return [new Tensor(K.geluBackward(x!.array, g.array))];
     const cdf = x!.mul(SQRT1_2).erf().add(1).mul(0.5);
     const pdf = x!.square().mul(-0.5).exp().mul(INV_SQRT_2PI);
     return [g.mul(cdf.add(x!.mul(pdf)))];
@@ -142,6 +146,7 @@ export const geluTanh = defineOp({
   forward: ([x]) => K.geluTanh(x!),
   backward: (g, { inputs: [x] }) => {
     // d/dx = (1 + t)/2 + x/2 (1 - t^2) du/dx, t = tanh u, du/dx = sqrt(2/pi) (1 + 3 * 0.044715 x^2)
+    if (!isGradEnabled()) return [new Tensor(K.geluTanhBackward(x!.array, g.array))];
     const x2 = x!.square();
     const t = x!.add(x2.mul(x!).mul(0.044715)).mul(SQRT_2_OVER_PI).tanh();
     const du = x2.mul(3 * 0.044715).add(1).mul(SQRT_2_OVER_PI);

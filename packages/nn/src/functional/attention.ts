@@ -11,11 +11,50 @@ import { cat, noGrad, ones, zeros, type Tensor } from "@typegrad/autograd";
 import { dropout } from "./dropout.js";
 import { linear } from "./linear.js";
 
-/** Softmax over the last dim whose fully masked rows (all -inf) give zeros, not NaN. */
-export function maskedSoftmax(scores: Tensor): Tensor {
-  const dead = noGrad(() => scores.amax(-1, true).eq(-Infinity));
-  if (dead.sum().item() === 0) return scores.softmax(-1);
-  return scores.maskedFill(dead, 0).softmax(-1).maskedFill(dead, 0);
+/**
+ * Softmax over the last dim of `scores + bias`, where rows that the bias masks entirely (all
+ * -inf) give zeros, not NaN. Dead rows are found on the (usually smaller) bias, not the scores.
+ */
+export function maskedSoftmax(scores: Tensor, bias: Tensor | null = null): Tensor {
+  if (!bias) return scores.softmax(-1);
+  const biased = scores.add(bias);
+  if (causalBiases.has(bias)) return biased.softmax(-1); // a causal row always sees key 0
+  const dead = noGrad(() => bias.amax(-1, true).eq(-Infinity));
+  if (dead.sum().item() === 0) return biased.softmax(-1);
+  return biased.maskedFill(dead, 0).softmax(-1).maskedFill(dead, 0);
+}
+
+const causalCache = new Map<string, Tensor>();
+const causalBiases = new WeakSet<Tensor>();
+
+/**
+ * The additive causal bias of shape [L, S]: -inf where key j > query i + offset (offset 0 is
+ * top-left aligned). Cached, since a training loop asks for the same one every step.
+ */
+export function causalBias(L: number, S: number, dtype: Tensor["dtype"]): Tensor {
+  const key = `${L},${S},${dtype}`;
+  let bias = causalCache.get(key);
+  if (!bias) {
+    bias = zeros([L, S], { dtype }).maskedFill(ones([L, S], { dtype: "bool" }).triu(1), -Infinity);
+    if (causalCache.size >= 32) causalCache.delete(causalCache.keys().next().value!);
+    causalCache.set(key, bias);
+    causalBiases.add(bias);
+  }
+  return bias;
+}
+
+const causal3d = new WeakMap<Tensor, Tensor>();
+
+/** The causal bias as [1, L, S] (cached with it). */
+function causalBias3d(L: number, S: number, dtype: Tensor["dtype"]): Tensor {
+  const bias = causalBias(L, S, dtype);
+  let view = causal3d.get(bias);
+  if (!view) {
+    view = bias.unsqueeze(0);
+    causal3d.set(bias, view);
+    causalBiases.add(view);
+  }
+  return view;
 }
 
 /** An additive float mask: bool masks become -inf where `blockedWhen` and 0 elsewhere. */
@@ -50,10 +89,9 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
   if (v.shape[v.ndim - 2] !== S) throw new RangeError(`${op}: value has ${v.shape[v.ndim - 2]} positions, key has ${S}`);
   if (options.isCausal && options.attnMask) throw new RangeError(`${op}: pass either attnMask or isCausal, not both`);
   const scale = options.scale ?? 1 / Math.sqrt(E);
-  let scores = q.matmul(k.transpose(-2, -1)).mul(scale);
-  if (options.isCausal) scores = scores.add(asBias(ones([L, S], { dtype: "bool" }).tril(0), false, q.dtype, op));
-  if (options.attnMask) scores = scores.add(asBias(options.attnMask, false, q.dtype, op));
-  const weights = dropout(maskedSoftmax(scores), options.dropoutP ?? 0, true);
+  const scores = q.matmul(k.transpose(-2, -1)).mul(scale);
+  const bias = options.isCausal ? causalBias(L, S, q.dtype) : options.attnMask ? asBias(options.attnMask, false, q.dtype, op) : null;
+  const weights = dropout(maskedSoftmax(scores, bias), options.dropoutP ?? 0, true);
   return weights.matmul(v);
 }
 
@@ -129,9 +167,8 @@ export function multiHeadAttentionForward(
   }
 
   const p = options.training ?? true ? dropoutP : 0;
-  let scores = q.div(Math.sqrt(headDim)).matmul(k.transpose(-2, -1));
-  if (mask) scores = scores.add(mask);
-  let weights = maskedSoftmax(scores);
+  const scores = q.div(Math.sqrt(headDim)).matmul(k.transpose(-2, -1));
+  let weights = maskedSoftmax(scores, mask);
   if (p > 0) weights = dropout(weights, p, true);
   let out = weights.matmul(v).transpose(0, 1).contiguous().view([L * N, E]);
   out = linear(out, outProjWeight, outProjBias).view([L, N, E]);
@@ -179,9 +216,8 @@ function projectInputs(
 
 /** The attention mask as an additive bias of shape [1 or N * numHeads, L, S]. */
 function prepareAttnMask(op: string, options: MhaForwardOptions, L: number, S: number, batchHeads: number, dtype: Tensor["dtype"]): Tensor | null {
-  let mask = options.attnMask ?? null;
-  if (!mask && options.isCausal) mask = ones([L, S], { dtype: "bool" }).triu(1);
-  if (!mask) return null;
+  const mask = options.attnMask ?? null;
+  if (!mask) return options.isCausal ? causalBias3d(L, S, dtype) : null;
   const bias = asBias(mask, true, dtype, op);
   if (bias.ndim === 2) {
     if (bias.shape[0] !== L || bias.shape[1] !== S) throw new RangeError(`${op}: the 2-d attnMask has shape [${bias.shape.join(",")}], expected [${L},${S}]`);

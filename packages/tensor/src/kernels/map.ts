@@ -22,7 +22,7 @@ import {
   type TernaryRow,
   type UnaryRow,
 } from "./elementwise.js";
-import { erf as erfScalar, gelu as geluScalar, geluTanh as geluTanhScalar, sigmoid as sigmoidScalar } from "./scalar.js";
+import { erf as erfScalar, gelu as geluScalar, geluGrad as geluGradScalar, geluTanhGrad as geluTanhGradScalar, geluTanh as geluTanhScalar, sigmoid as sigmoidScalar } from "./scalar.js";
 
 /** How a unary op treats dtypes: float ops lift bool/int32 to float32; `numeric` ops reject bool. */
 type UnaryKind = "float" | "numeric" | "any" | "intOnBool";
@@ -175,6 +175,11 @@ export const logicalOr = binaryOp("logicalOr", { kind: "logical" }, (o, oi, os, 
 export const logicalXor = binaryOp("logicalXor", { kind: "logical" }, (o, oi, os, a, ai, as, b, bi, bs, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = (a[ai + i * as] !== 0) !== (b[bi + i * bs] !== 0) ? 1 : 0; });
 
 export { pow } from "./pow.js";
+
+/** g * GELU'(x), the fused gradient of gelu (x is operand 0, the incoming gradient operand 1). */
+export const geluBackward = binaryOp("geluBackward", { kind: "float" }, (o, oi, os, a, ai, as, b, bi, bs, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = b[bi + i * bs]! * geluGradScalar(a[ai + i * as]!); });
+/** g * GELU_tanh'(x), the fused gradient of the tanh approximation. */
+export const geluTanhBackward = binaryOp("geluTanhBackward", { kind: "float" }, (o, oi, os, a, ai, as, b, bi, bs, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = b[bi + i * bs]! * geluTanhGradScalar(a[ai + i * as]!); });
 
 const whereRow: TernaryRow = (o, oi, os, c, ci, cs, a, ai, as, b, bi, bs, n) => {
   for (let i = 0; i < n; i++) o[oi + i * os] = c[ci + i * cs] !== 0 ? a[ai + i * as]! : b[bi + i * bs]!;

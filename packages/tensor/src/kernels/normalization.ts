@@ -48,3 +48,63 @@ export function layerNorm(x: NDArray, k: number, weight: NDArray | null, bias: N
   }
   return out;
 }
+
+/** Gradients of layerNorm: dx, and the weight and bias gradients summed over rows (null without them). */
+export interface LayerNormGrads {
+  dx: NDArray;
+  dw: NDArray | null;
+  db: NDArray | null;
+}
+
+/**
+ * The fused gradient of layerNorm over the last `k` dims, recomputing each row's statistics:
+ * with xhat = (x - mean) * rstd and gw = g * w, dx = rstd * (gw - mean(gw) - xhat * mean(gw * xhat)),
+ * dw = sum over rows of g * xhat, db = sum over rows of g.
+ */
+export function layerNormBackward(x: NDArray, g: NDArray, weight: NDArray | null, k: number, eps: number, needBias = true): LayerNormGrads {
+  const op = "layerNormBackward";
+  if (g.dtype !== x.dtype || g.ndim !== x.ndim || g.shape.some((s, d) => s !== x.shape[d])) {
+    throw new RangeError(`${op}: gradient [${g.shape.join(",")}] ${g.dtype} must match the input [${x.shape.join(",")}] ${x.dtype}`);
+  }
+  const lane = x.shape.slice(x.ndim - k);
+  const n = lane.reduce((a, b) => a * b, 1);
+  const [xs, gs] = [x.contiguous(), g.contiguous()];
+  const w = weight?.contiguous() ?? null;
+  const dx = empty(x.shape, x.dtype);
+  const dw = weight ? empty(lane, x.dtype) : null;
+  const db = needBias ? empty(lane, x.dtype) : null;
+  const acc = new Float64Array(2 * n); // dw and db sums in float64
+  const [xd, gd, od] = [xs.data, gs.data, dx.data];
+  const rows = n === 0 ? 0 : x.size / n;
+  for (let r = 0; r < rows; r++) {
+    const xo = xs.offset + r * n;
+    const go = gs.offset + r * n;
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += xd[xo + i]!;
+    const mean = sum / n;
+    let sq = 0;
+    for (let i = 0; i < n; i++) sq += (xd[xo + i]! - mean) ** 2;
+    const rstd = 1 / Math.sqrt(sq / n + eps);
+    let meanGw = 0;
+    let meanGwX = 0;
+    for (let i = 0; i < n; i++) {
+      const xhat = (xd[xo + i]! - mean) * rstd;
+      const gi = gd[go + i]!;
+      const gw = w ? gi * w.data[w.offset + i]! : gi;
+      meanGw += gw;
+      meanGwX += gw * xhat;
+      acc[i] = acc[i]! + gi * xhat;
+      acc[n + i] = acc[n + i]! + gi;
+    }
+    meanGw /= n;
+    meanGwX /= n;
+    for (let i = 0; i < n; i++) {
+      const xhat = (xd[xo + i]! - mean) * rstd;
+      const gw = w ? gd[go + i]! * w.data[w.offset + i]! : gd[go + i]!;
+      od[r * n + i] = rstd * (gw - meanGw - xhat * meanGwX);
+    }
+  }
+  if (dw) for (let i = 0; i < n; i++) dw.data[i] = acc[i]!;
+  if (db) for (let i = 0; i < n; i++) db.data[i] = acc[n + i]!;
+  return { dx, dw, db };
+}

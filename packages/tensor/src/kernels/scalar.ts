@@ -1,7 +1,7 @@
 /**
  * @file Scalar math the JS standard library lacks, accurate to double precision so that
  * float64 results match PyTorch to ~1e-15: erf (a port of fdlibm's s_erf.c), the exact and
- * tanh-approximated GELU, and a sigmoid that never overflows.
+ * tanh-approximated GELU and their derivatives, and a sigmoid that never overflows.
  */
 
 const ERX = 8.45062911510467529297e-1;
@@ -68,6 +68,7 @@ function truncateLowWord(x: number): number {
 
 const SQRT1_2 = Math.SQRT1_2;
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
 /** GELU, exact form: x * Phi(x) = x/2 * (1 + erf(x/sqrt 2)). */
 export function gelu(x: number): number {
@@ -77,6 +78,18 @@ export function gelu(x: number): number {
 /** GELU, tanh approximation: x/2 * (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
 export function geluTanh(x: number): number {
   return 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)));
+}
+
+/** d/dx GELU(x) = Phi(x) + x phi(x). */
+export function geluGrad(x: number): number {
+  return 0.5 * (1 + erf(x * SQRT1_2)) + x * Math.exp(-0.5 * x * x) * INV_SQRT_2PI;
+}
+
+/** d/dx of the tanh approximation: (1 + t)/2 + x/2 (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2). */
+export function geluTanhGrad(x: number): number {
+  const x2 = x * x;
+  const t = Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x2 * x));
+  return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x2);
 }
 
 /** The logistic function, computed on the side that cannot overflow. */

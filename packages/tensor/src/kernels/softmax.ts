@@ -4,7 +4,8 @@
  * A lane whose elements are all -inf gives NaN, as in PyTorch.
  */
 import { isFloating } from "../dtype.js";
-import { normalizeDim } from "../layout.js";
+import type { Storage } from "../dtype.js";
+import { forEachRow, normalizeDim } from "../layout.js";
 import { empty } from "../create.js";
 import type { NDArray } from "../ndarray.js";
 import { forEachLanePair, type LanePairVisitor } from "./lanes.js";
@@ -54,4 +55,45 @@ export function softmax(a: NDArray, dim: number): NDArray {
 /** log(softmax(x)) along `dim`, without forming softmax. Matches `torch.log_softmax`. */
 export function logSoftmax(a: NDArray, dim: number): NDArray {
   return alongDim("logSoftmax", a, dim, logSoftmaxLane);
+}
+
+/** Visits the lanes along `dim` of two same-shaped arrays and a fresh output of their shape. */
+function lanesOfThree(y: NDArray, g: NDArray, dim: number, visit: (yd: Storage, yi: number, ys: number, gd: Storage, gi: number, gs: number, od: Storage, oi: number, os: number, n: number) => void): NDArray {
+  const out = empty(y.shape, y.dtype);
+  const keptShape = y.shape.filter((_, d) => d !== dim);
+  const without = (a: NDArray) => ({ strides: a.strides.filter((_, d) => d !== dim), offset: a.offset });
+  const n = y.shape[dim] ?? 1;
+  const [ys, gs, os] = [y.strides[dim] ?? 0, g.strides[dim] ?? 0, out.strides[dim] ?? 0];
+  forEachRow(keptShape, [without(y), without(g), without(out)], (off, count, st) => {
+    for (let i = 0; i < count; i++) visit(y.data, off[0]! + i * st[0]!, ys, g.data, off[1]! + i * st[1]!, gs, out.data, off[2]! + i * st[2]!, os, n);
+  });
+  return out;
+}
+
+function checkBackward(op: string, y: NDArray, g: NDArray, dim: number): number {
+  if (!isFloating(y.dtype) || g.dtype !== y.dtype) throw new TypeError(`${op}: expected float tensors of one dtype, got ${y.dtype} and ${g.dtype}`);
+  if (y.ndim !== g.ndim || y.shape.some((s, d) => s !== g.shape[d])) {
+    throw new RangeError(`${op}: output [${y.shape.join(",")}] and gradient [${g.shape.join(",")}] must have the same shape`);
+  }
+  return normalizeDim(dim, y.ndim, op);
+}
+
+/** The gradient of softmax from its output y: y * (g - sum(g * y)) along `dim`. */
+export function softmaxBackward(y: NDArray, g: NDArray, dim: number): NDArray {
+  const d = checkBackward("softmaxBackward", y, g, dim);
+  return lanesOfThree(y, g, d, (yd, yi, ys, gd, gi, gs, od, oi, os, n) => {
+    let dot = 0;
+    for (let i = 0; i < n; i++) dot += gd[gi + i * gs]! * yd[yi + i * ys]!;
+    for (let i = 0; i < n; i++) od[oi + i * os] = yd[yi + i * ys]! * (gd[gi + i * gs]! - dot);
+  });
+}
+
+/** The gradient of logSoftmax from its output y: g - exp(y) * sum(g) along `dim`. */
+export function logSoftmaxBackward(y: NDArray, g: NDArray, dim: number): NDArray {
+  const d = checkBackward("logSoftmaxBackward", y, g, dim);
+  return lanesOfThree(y, g, d, (yd, yi, ys, gd, gi, gs, od, oi, os, n) => {
+    let total = 0;
+    for (let i = 0; i < n; i++) total += gd[gi + i * gs]!;
+    for (let i = 0; i < n; i++) od[oi + i * os] = gd[gi + i * gs]! - Math.exp(yd[yi + i * ys]!) * total;
+  });
 }
