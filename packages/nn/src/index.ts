@@ -20,4 +20,4 @@ export { CrossEntropyLoss, MSELoss } from "./modules/loss.js";
 export * as functional from "./functional/index.js";
 export * as init from "./init.js";
 export { parseSafetensors, safetensorsMetadata, SafetensorsError, serializeSafetensors, type StateDict } from "./safetensors.js";
-export { loadSafetensors, saveSafetensors } from "./safetensors-node.js";
+export { loadSafetensors, saveSafetensors, writeFileAtomic } from "./safetensors-node.js";
