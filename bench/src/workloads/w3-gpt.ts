@@ -6,7 +6,7 @@
 import { manualSeed, noGrad, randint } from "@typegrad/autograd";
 import { functional as F, init } from "@typegrad/nn";
 import { AdamW } from "@typegrad/optim";
-import { TinyGPT } from "../models/gpt.js";
+import { TinyGPT } from "@typegrad/examples/models/gpt";
 import { peakRssMiB, time, type Timing, type TimingOptions } from "../timing.js";
 
 /** The W3 sizes. */
