@@ -49,6 +49,7 @@ export {
   type Dims, type ValuesIndices, type VarOptions,
 } from "./kernels/reduce.js";
 export { matmul } from "./kernels/matmul.js";
+export { backendInfo, getBackend, getNumThreads, setBackend, setNumThreads, type BackendInfo, type BackendName } from "./backend/index.js";
 export { layerNorm, layerNormBackward, type LayerNormGrads } from "./kernels/normalization.js";
 export { logSoftmax, logSoftmaxBackward, softmax, softmaxBackward } from "./kernels/softmax.js";
 export { addAtStrided, chunk, concat, gather, indexSelect, oneHot, scatterAdd, split, stack, tril, triu } from "./kernels/indexing.js";

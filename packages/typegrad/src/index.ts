@@ -8,3 +8,4 @@ export * from "@typegrad/autograd";
 export { gradcheck, gradgradcheck, GradcheckError, type GradcheckOptions } from "@typegrad/gradcheck";
 export * as nn from "./nn.js";
 export * as optim from "@typegrad/optim";
+export { backendInfo, getBackend, getNumThreads, setBackend, setNumThreads } from "@typegrad/tensor";

@@ -29,7 +29,7 @@ class Reverser extends tg.nn.Module {
 }
 
 describe("a 2-layer transformer", () => {
-  it("learns to reverse sequences (loss falls well below its start)", () => {
+  it("learns to reverse sequences (loss falls well below its start)", { timeout: 30_000 }, () => {
     tg.manualSeed(0);
     const model = new Reverser();
     const opt = new tg.optim.AdamW(model.parameters(), { lr: 3e-3, weightDecay: 0.01 });

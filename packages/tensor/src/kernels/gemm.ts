@@ -5,7 +5,9 @@
  * micro-kernel accumulates in doubles. Packing pads edge tiles with zeros so the
  * micro-kernel never branches inside its loop. Accumulation is float64 within each KC block
  * of 256 steps of k; C is stored after every block and read back for the next, so a float32
- * C is rounded once per block (ceil(k / 256) roundings), not once at the end.
+ * C is rounded once per block (ceil(k / 256) roundings), not once at the end. This is the
+ * reference kernel and the fallback of the WebAssembly backend (src/backend/), and the only
+ * kernel for float64 and int32.
  */
 import type { Storage } from "../dtype.js";
 

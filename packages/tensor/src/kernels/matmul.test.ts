@@ -1,9 +1,13 @@
 /**
  * @file matmul against a naive triple loop: vectors, matrices, broadcast batch dims,
- * transposed and strided operands, sizes that straddle the gemm's block and tile edges.
+ * transposed and strided operands, sizes that straddle the gemm's block and tile edges. Every
+ * test runs on each backend: "js", and "wasm" on one thread and shared with the worker pool,
+ * with the size thresholds dropped so that even the smallest products reach the kernel.
  */
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getBackend, getNumThreads, poolReady, setBackend, setNumThreads, type BackendName } from "../backend/index.js";
+import { tuning } from "../backend/wasm.js";
 import { zeros } from "../create.js";
 import type { NDArray } from "../ndarray.js";
 import { dtypes, LAYOUTS, ndarrays } from "../testing/arbitraries.js";
@@ -65,7 +69,27 @@ const matmulShapes = fc
     return [a, b] as const;
   });
 
-describe("matmul", () => {
+const BACKENDS: { name: string; backend: BackendName; threads: number }[] = [
+  { name: "js", backend: "js", threads: 1 },
+  { name: "wasm", backend: "wasm", threads: 1 },
+  { name: "wasm, 2 threads", backend: "wasm", threads: 2 },
+];
+
+describe.each(BACKENDS)("matmul ($name)", ({ backend, threads }) => {
+  const saved = { backend: getBackend(), threads: getNumThreads(), ...tuning };
+  beforeAll(async () => {
+    setBackend(backend);
+    setNumThreads(threads);
+    tuning.wasmMinFlops = 0;
+    tuning.parallelMinFlops = threads > 1 ? 0 : Infinity;
+    if (threads > 1) expect(await poolReady()).toBe(true);
+  });
+  afterAll(() => {
+    setBackend(saved.backend);
+    setNumThreads(saved.threads);
+    Object.assign(tuning, { wasmMinFlops: saved.wasmMinFlops, parallelMinFlops: saved.parallelMinFlops });
+  });
+
   it("matches the naive triple loop on vectors, matrices, broadcast batches and any layout (expanded too)", () => {
     fc.assert(
       fc.property(
@@ -88,18 +112,19 @@ describe("matmul", () => {
     );
   });
 
-  it("is exact across block and tile edges (sizes around 4, 64, 256) with transposed operands", () => {
+  it("is exact across block and tile edges (sizes around 4, 8, 64, 128, 256) with transposed operands", () => {
     fc.assert(
       fc.property(
         fc.constantFrom(1, 3, 4, 5, 63, 65, 130),
         fc.constantFrom(1, 7, 255, 257, 300),
-        fc.constantFrom(1, 4, 5, 67),
+        fc.constantFrom(1, 4, 5, 9, 67),
         fc.boolean(),
         fc.boolean(),
-        (m, k, n, ta, tb) => {
-          // Small integers keep every partial sum exact in float64, so any lost term shows.
+        fc.constantFrom("float32" as const, "float64" as const),
+        (m, k, n, ta, tb, dtype) => {
+          // Small integers keep every partial sum exact (below 2^24 even in float32), so any lost term shows.
           const fillInts = (rows: number, cols: number, seed: number) => {
-            const x = zeros([rows, cols], { dtype: "float64" });
+            const x = zeros([rows, cols], { dtype });
             for (let i = 0; i < x.size; i++) x.data[i] = ((i * 7 + seed) % 5) - 2;
             return x;
           };
@@ -113,10 +138,10 @@ describe("matmul", () => {
     );
   });
 
-  it("folds an unbatched right operand into one product, also for non-foldable left batches", () => {
-    const a = zeros([2, 3, 4], { dtype: "float64" });
+  it.each(["float32", "float64"] as const)("folds an unbatched right operand into one product, also for non-foldable left batches (%s)", (dtype) => {
+    const a = zeros([2, 3, 4], { dtype });
     for (let i = 0; i < a.size; i++) a.data[i] = i % 7;
-    const w = zeros([4, 5], { dtype: "float64" });
+    const w = zeros([4, 5], { dtype });
     for (let i = 0; i < w.size; i++) w.data[i] = (i % 3) - 1;
     for (const left of [a, a.transpose(0, 1), a.permute([1, 0, 2]).contiguous().permute([1, 0, 2])]) {
       const { shape, values } = naiveMatmul(left, w);

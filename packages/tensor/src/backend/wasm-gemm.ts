@@ -1,0 +1,156 @@
+/**
+ * @file Batched float32 GEMM on the WebAssembly kernel: copies the storage span that the operands
+ * touch into the arena as it is (a transposed or strided view keeps its strides; the kernel's
+ * packing reads them in place), runs one job for the whole batch (one packed B when every entry
+ * shares it), and copies C out. A view whose span is mostly gaps is gathered compactly instead,
+ * and a batch larger than the arena budget runs as several jobs (by entries, then by rows).
+ */
+import { MC_MAX, MR, NR, align, heapF32, heapI32, reserve, runJob, tuning, wasmRuntime } from "./wasm.js";
+
+/** One operand of a batch: entry e is the matrix at storage index `offsets[e]` with these strides. */
+export interface BatchOperand {
+  readonly data: Float32Array;
+  readonly rowStride: number;
+  readonly colStride: number;
+  readonly offsets: readonly number[];
+}
+
+/**
+ * Writes C_e = A_e (m x k) @ B_e (k x n) for every entry e into `c`, entry e at
+ * `cOffset + e * m * n` (rows of n). Needs k > 0 and a loaded runtime. False (with nothing
+ * promised about `c`) when a piece cannot fit the WebAssembly memory; the caller then falls back.
+ */
+export function wasmGemmBatch(m: number, n: number, k: number, a: BatchOperand, b: BatchOperand, c: Float32Array, cOffset: number, threads: number): boolean {
+  if (wasmRuntime() === null) return false;
+  const count = a.offsets.length;
+  const b0 = b.offsets[0]!;
+  const sharedB = b.offsets.every((o) => o === b0);
+  const panels = Math.ceil(n / NR);
+  const packedBytes = align(panels * NR * k * 4);
+  // Bounds: a copied span takes at most twice the matrix (else it is gathered), plus alignment.
+  const bBytes = 8 * k * n + 4096 + packedBytes;
+  const fixed = 4096 + (sharedB ? bBytes : 0);
+  const perEntry = 8 * m * k + 4 * m * n + 4096 + 256 + (sharedB ? 0 : bBytes);
+  let group = Math.max(1, Math.floor((tuning.arenaBudget - fixed) / perEntry));
+  let rows = m;
+  if (fixed + perEntry > tuning.arenaBudget) {
+    group = 1;
+    rows = Math.floor((tuning.arenaBudget - 8192 - bBytes) / (8 * k + 4 * n)) & ~(MR - 1);
+    if (rows < MR) return false;
+  }
+  for (let e0 = 0; e0 < count; e0 += group) {
+    const e1 = Math.min(count, e0 + group);
+    for (let r0 = 0; r0 < m; r0 += rows) {
+      if (!runPiece(m, n, k, a, b, sharedB, e0, e1, r0, Math.min(m, r0 + rows), c, cOffset, threads)) return false;
+    }
+  }
+  return true;
+}
+
+/** Storage-index range [lo, hi] that a rows x cols view at `base` touches. */
+function extent(base: number, rows: number, cols: number, rs: number, cs: number): [number, number] {
+  const r = (rows - 1) * rs;
+  const q = (cols - 1) * cs;
+  return [base + Math.min(0, r) + Math.min(0, q), base + Math.max(0, r) + Math.max(0, q)];
+}
+
+/** How one operand of a piece goes into the heap: its touched span verbatim, or gathered. */
+interface Placement {
+  /** Storage range [lo, hi] copied verbatim, or null to gather each matrix compactly. */
+  span: [number, number] | null;
+  /** Elements it takes in the heap. */
+  size: number;
+}
+
+/** Copies the span that the matrices touch when it is dense enough, else gathers them. */
+function plan(op: BatchOperand, bases: readonly number[], rows: number, cols: number): Placement {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const base of bases) {
+    const [l, h] = extent(base, rows, cols, op.rowStride, op.colStride);
+    if (l < lo) lo = l;
+    if (h > hi) hi = h;
+  }
+  const dense = bases.length * rows * cols;
+  return hi - lo + 1 <= 2 * dense + 1024 ? { span: [lo, hi], size: hi - lo + 1 } : { span: null, size: dense };
+}
+
+/**
+ * Writes the matrices into the heap at element index `at`; returns their strides there and
+ * each one's (0, 0) as an element index.
+ */
+function place(op: BatchOperand, bases: readonly number[], rows: number, cols: number, p: Placement, at: number) {
+  const { data, rowStride: rs, colStride: cs } = op;
+  const heap = heapF32();
+  if (p.span !== null) {
+    const [lo, hi] = p.span;
+    heap.set(data.subarray(lo, hi + 1), at);
+    return { rowStride: rs, colStride: cs, starts: bases.map((base) => at + base - lo) };
+  }
+  const starts: number[] = [];
+  let dst = at;
+  for (const base of bases) {
+    starts.push(dst);
+    for (let i = 0; i < rows; i++, dst += cols) {
+      const src = base + i * rs;
+      if (cs === 1) heap.set(data.subarray(src, src + cols), dst);
+      else for (let j = 0; j < cols; j++) heap[dst + j] = data[src + j * cs]!;
+    }
+  }
+  return { rowStride: cols, colStride: 1, starts };
+}
+
+/** Runs entries [e0, e1), rows [r0, r1) of the batch as one job. */
+function runPiece(
+  m: number, n: number, k: number, a: BatchOperand, b: BatchOperand, sharedB: boolean,
+  e0: number, e1: number, r0: number, r1: number, c: Float32Array, cOffset: number, threads: number,
+): boolean {
+  const entries = e1 - e0;
+  const rows = r1 - r0;
+  const rt = wasmRuntime()!;
+  const aBases = a.offsets.slice(e0, e1).map((o) => o + r0 * a.rowStride);
+  const bBases = sharedB ? [b.offsets[0]!] : b.offsets.slice(e0, e1);
+  const panels = Math.ceil(n / NR);
+  const packedStride = align(panels * NR * k * 4);
+  const aPlan = plan(a, aBases, rows, k);
+  const bPlan = plan(b, bBases, k, n);
+  // Arena, in order: table | packed B | C | A | B.
+  const table = rt.arena;
+  const packedB = table + align(entries * 12);
+  const cPtr = packedB + bBases.length * packedStride;
+  const aPtr = cPtr + align(entries * rows * n * 4);
+  const bPtr = aPtr + align(aPlan.size * 4);
+  if (!reserve(bPtr + bPlan.size * 4 - rt.arena)) return false;
+  const pa = place(a, aBases, rows, k, aPlan, aPtr / 4);
+  const pb = place(b, bBases, k, n, bPlan, bPtr / 4);
+  const i32 = heapI32();
+  for (let e = 0; e < entries; e++) {
+    i32[table / 4 + 3 * e] = pa.starts[e]! * 4;
+    i32[table / 4 + 3 * e + 1] = pb.starts[sharedB ? 0 : e]! * 4;
+    i32[table / 4 + 3 * e + 2] = cPtr + e * rows * n * 4;
+  }
+  let mc = Math.min(MC_MAX, Math.ceil(rows / MR) * MR);
+  let packChunks = 1;
+  if (threads > 1) {
+    // Enough tasks that a thread slowed by the machine does not hold up the job.
+    const perEntry = Math.ceil((tuning.tasksPerThread * threads) / entries);
+    mc = Math.max(4 * MR, Math.min(mc, Math.ceil(rows / perEntry / MR) * MR));
+    packChunks = Math.min(panels, Math.max(1, Math.ceil((2 * threads) / bBases.length)));
+  }
+  const chunkPanels = Math.ceil(panels / packChunks);
+  runJob({
+    m: rows, n, k,
+    aRowStride: pa.rowStride, aColStride: pa.colStride, bRowStride: pb.rowStride, bColStride: pb.colStride,
+    ldc: n, entries, mc, packChunks: Math.ceil(panels / chunkPanels), chunkPanels, packedB, packedStride, table, sharedB,
+  }, threads);
+  const heap = heapF32();
+  if (rows === m) {
+    c.set(heap.subarray(cPtr / 4, cPtr / 4 + entries * m * n), cOffset + e0 * m * n);
+  } else {
+    for (let e = 0; e < entries; e++) {
+      const src = cPtr / 4 + e * rows * n;
+      c.set(heap.subarray(src, src + rows * n), cOffset + (e0 + e) * m * n + r0 * n);
+    }
+  }
+  return true;
+}

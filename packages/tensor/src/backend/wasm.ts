@@ -1,0 +1,297 @@
+/**
+ * @file The WebAssembly runtime: picks the kernel variant this engine runs (relaxed SIMD when
+ * `WebAssembly.validate` accepts a fused multiply-add, else plain SIMD; shared memory when the
+ * engine has it), instantiates it once on one memory, lays out that memory (job descriptor,
+ * per-thread scratch, then a growable arena reused by every call), and runs jobs. A job is run
+ * by the calling thread through the kernel's `work` export, with any pool workers claiming tasks
+ * of the same job through an atomic ticket (see assembly/gemm.ts); the caller returns once all
+ * tasks are done. Nothing here allocates per call beyond small JS views.
+ */
+import { GEMM_RELAXED_SHARED, GEMM_RELAXED_UNSHARED, GEMM_SIMD_SHARED, GEMM_SIMD_UNSHARED } from "../generated/gemm-wasm.js";
+
+/** Micro-tile and block sizes; they must match assembly/gemm.ts. */
+export const MR = 4;
+export const NR = 8;
+export const KC = 256;
+/** Largest row block of one compute task (the per-thread A block is MC_MAX x KC floats). */
+export const MC_MAX = 128;
+/** Threads (the caller plus workers) that can share one job: one scratch slot each. */
+export const MAX_THREADS = 16;
+
+const PAGE = 65536;
+/** Must match `--maximumMemory` in scripts/build-wasm.mjs (1 GiB). */
+const MAX_PAGES = 16384;
+const JOB_BYTES = 128;
+const CTRL_BYTES = 256;
+const SCRATCH_STRIDE = align((MC_MAX * KC + MR * NR) * 4);
+
+/** Job descriptor fields, in bytes from the job's start (mirrors J_* in assembly/gemm.ts). */
+export const J = {
+  TICKET: 0, DONE: 8, TOTAL: 12, PACK_TASKS: 16, PACK_DONE: 20, M: 24, N: 28, K: 32, ARS: 36, ACS: 40,
+  BRS: 44, BCS: 48, LDC: 52, ROW_BLOCKS: 56, MC: 60, PACK_CHUNKS: 64, CHUNK_PANELS: 68, PACKED_B: 72,
+  PACKED_STRIDE: 76, TABLE: 80, SCRATCH: 84, SCRATCH_STRIDE: 88, SHARED_B: 92, THREADS: 96,
+} as const;
+/**
+ * Control words shared with the workers, in bytes from `ctrl`: GEN is bumped to wake them, SPIN
+ * holds how long (us) they poll for the next job before sleeping; worker `tid` sets word
+ * READY/4 + tid once it runs and adds the tasks it ran to TASKS/4 + tid.
+ */
+export const CTRL_GEN = 0;
+export const CTRL_SPIN = 4;
+export const CTRL_READY = 64;
+export const CTRL_TASKS = 128;
+
+/**
+ * Tuning of the wasm matmul, measured on the 2-core AMD EPYC VM this was developed on. Sizes are
+ * in flops (2 m n k over a batch). A wasm call costs about 3 us beyond the kernel ([8,32]x[32,32]:
+ * 5 us against 15 us for the JS gemm), so all but the tiniest float32 products use it. A
+ * sleeping worker takes about 90 us to wake, so the pool pays from about n = 128 (n = 96 while
+ * the worker is still polling after a previous job); `spinMs` keeps it polling between the
+ * products of a loop. Tests lower the thresholds to reach every path.
+ */
+export const tuning = {
+  /** Below this a float32 product stays on the JS gemm. */
+  wasmMinFlops: 2 * 8 * 8 * 16,
+  /** From this on a product is shared with the worker threads. */
+  parallelMinFlops: 2 * 128 * 128 * 128,
+  /** Bytes one job may use in the arena (of the 1 GiB maximum); a larger batch runs as several jobs. */
+  arenaBudget: 512 * 1024 * 1024,
+  /** How long (ms) an idle worker polls for the next job before it sleeps in Atomics.wait. */
+  spinMs: 0.5,
+  /** Row-block tasks per thread a parallel job aims for (more: better balance, smaller blocks). */
+  tasksPerThread: 4,
+};
+
+interface KernelExports {
+  work(job: number, tid: number): number;
+  heapBase(): number;
+  /** 1 in the fused multiply-add variant. */
+  relaxed(): number;
+  /** The kernel's depth block (must equal KC here). */
+  KC: WebAssembly.Global;
+}
+
+/** A loaded kernel module with its memory and layout. */
+export interface WasmRuntime {
+  readonly module: WebAssembly.Module;
+  readonly memory: WebAssembly.Memory;
+  readonly exports: KernelExports;
+  /** True when the fused multiply-add (relaxed SIMD) variant is in use. */
+  readonly relaxedSimd: boolean;
+  /** True when the memory is shared, so workers can run tasks of a job. */
+  readonly shared: boolean;
+  /** Byte address of the job descriptor. */
+  readonly job: number;
+  /** Byte address of the control words. */
+  readonly ctrl: number;
+  /** Byte address of the first arena byte. */
+  readonly arena: number;
+}
+
+let runtime: WasmRuntime | null | undefined;
+let failure = "";
+let f32 = new Float32Array(0);
+let i32 = new Int32Array(0);
+let i64 = new BigInt64Array(0);
+let generation = 0n;
+
+/** Rounds a byte count up to a multiple of 64 (one cache line). */
+export function align(bytes: number): number {
+  return Math.ceil(bytes / 64) * 64;
+}
+
+/** Base64 to bytes with no Node or DOM dependency beyond `atob`. */
+function decode(b64: string): Uint8Array<ArrayBuffer> {
+  return Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+}
+
+/** True when this engine validates f32x4.relaxed_madd (Node 22+, current browsers). */
+export function hasRelaxedSimd(): boolean {
+  const zero = [0xfd, 0x0c, ...new Array<number>(16).fill(0)]; // v128.const 0
+  const body = [0x00, ...zero, ...zero, ...zero, 0xfd, 0x85, 0x02, 0x0b]; // no locals; f32x4.relaxed_madd; end
+  const probe = new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
+    0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, //      type section: () -> v128
+    0x03, 0x02, 0x01, 0x00, //                        function section: one function of type 0
+    0x0a, body.length + 2, 0x01, body.length, ...body, // code section: that function's body
+  ]);
+  return WebAssembly.validate(probe);
+}
+
+/** Whether a shared WebAssembly.Memory can be created here (Node; cross-origin-isolated pages). */
+function canShareMemory(): boolean {
+  try {
+    new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The loaded runtime, loading it on first use; null (see `wasmFailure`) where it cannot load. */
+export function wasmRuntime(): WasmRuntime | null {
+  if (runtime === undefined) runtime = load({});
+  return runtime;
+}
+
+/** Which kernel variant to load; each choice defaults to what the engine supports. */
+export interface RuntimeOptions {
+  relaxedSimd?: boolean;
+  shared?: boolean;
+}
+
+/**
+ * Replaces the runtime with a fresh one of the given variant (tests use it to reach every
+ * variant in one process). Workers of the old runtime must be stopped first.
+ */
+export function replaceRuntime(options: RuntimeOptions): WasmRuntime | null {
+  failure = "";
+  runtime = load(options);
+  return runtime;
+}
+
+/** Why the runtime could not load ("" when it loaded or was not tried). */
+export function wasmFailure(): string {
+  return failure;
+}
+
+function load(options: RuntimeOptions): WasmRuntime | null {
+  try {
+    if (typeof WebAssembly !== "object") throw new Error("WebAssembly is not available");
+    const relaxedSimd = options.relaxedSimd ?? hasRelaxedSimd();
+    const shared = options.shared ?? canShareMemory();
+    const b64 = relaxedSimd ? (shared ? GEMM_RELAXED_SHARED : GEMM_RELAXED_UNSHARED) : shared ? GEMM_SIMD_SHARED : GEMM_SIMD_UNSHARED;
+    const bytes = decode(b64);
+    if (!WebAssembly.validate(bytes)) throw new Error(`this engine does not support WebAssembly ${relaxedSimd ? "relaxed " : ""}SIMD`);
+    const module = new WebAssembly.Module(bytes);
+    const memory = new WebAssembly.Memory(shared ? { initial: 1, maximum: MAX_PAGES, shared: true } : { initial: 1, maximum: MAX_PAGES });
+    const instance = new WebAssembly.Instance(module, { env: { memory } });
+    const exports = instance.exports as unknown as KernelExports;
+    const job = align(exports.heapBase());
+    const ctrl = job + JOB_BYTES;
+    const arena = ctrl + CTRL_BYTES + MAX_THREADS * SCRATCH_STRIDE;
+    const rt: WasmRuntime = { module, memory, exports, relaxedSimd, shared, job, ctrl, arena };
+    runtime = rt;
+    if (!reserve(0)) throw new Error("cannot grow the WebAssembly memory to hold the kernel scratch");
+    // Close the ticket so a worker that starts before the first job finds nothing to claim.
+    Atomics.store(i64, job / 8 + J.TICKET / 8, 0xffffffffn);
+    return rt;
+  } catch (err) {
+    failure = err instanceof Error ? err.message : String(err);
+    return null;
+  }
+}
+
+/** Refreshes the JS views after the memory grew. */
+function refreshViews(memory: WebAssembly.Memory): void {
+  const buffer = memory.buffer;
+  if (f32.buffer === buffer && f32.length * 4 === buffer.byteLength) return;
+  f32 = new Float32Array(buffer);
+  i32 = new Int32Array(buffer);
+  i64 = new BigInt64Array(buffer);
+}
+
+/**
+ * Makes the arena at least `bytes` long (growing the memory with some headroom, never
+ * shrinking it). False when that would pass the memory's maximum.
+ */
+export function reserve(bytes: number): boolean {
+  const rt = runtime!;
+  const need = rt.arena + bytes;
+  const have = rt.memory.buffer.byteLength;
+  if (need > have) {
+    const pages = Math.ceil(need / PAGE);
+    if (pages > MAX_PAGES) return false;
+    const target = Math.min(MAX_PAGES, Math.max(pages, Math.ceil((have / PAGE) * 1.25)));
+    rt.memory.grow(target - have / PAGE);
+  }
+  refreshViews(rt.memory);
+  return true;
+}
+
+/** The memory as float32 (valid until the next `reserve`). */
+export function heapF32(): Float32Array {
+  return f32;
+}
+
+/** The shape of one job; addresses are bytes into the wasm memory. */
+export interface JobSpec {
+  m: number;
+  n: number;
+  k: number;
+  aRowStride: number;
+  aColStride: number;
+  bRowStride: number;
+  bColStride: number;
+  ldc: number;
+  entries: number;
+  mc: number;
+  packChunks: number;
+  chunkPanels: number;
+  packedB: number;
+  packedStride: number;
+  table: number;
+  sharedB: boolean;
+}
+
+/** Pool hook: wakes the workers for the job that was just opened (set by pool.ts). */
+let wakeWorkers: ((rt: WasmRuntime) => void) | null = null;
+
+/** Installs (or removes) the function that wakes pool workers for a parallel job. */
+export function setWaker(wake: ((rt: WasmRuntime) => void) | null): void {
+  wakeWorkers = wake;
+}
+
+/**
+ * Runs one GEMM job to completion on `threads` threads (the caller, tid 0, and workers with
+ * tid < threads): the caller claims tasks like any worker, then waits for tasks that workers
+ * still hold.
+ */
+export function runJob(spec: JobSpec, threads: number): void {
+  const rt = runtime!;
+  const base = rt.job / 4;
+  const rowBlocks = Math.ceil(spec.m / spec.mc);
+  const packTasks = (spec.sharedB ? 1 : spec.entries) * spec.packChunks;
+  const total = packTasks + spec.entries * rowBlocks;
+  generation = (generation + 1n) & 0xffffffffn;
+  const ticket = rt.job / 8 + J.TICKET / 8;
+  // Close first: a thread still holding the previous ticket value can then claim nothing.
+  Atomics.store(i64, ticket, (generation << 32n) | 0xffffffffn);
+  i32[base + J.DONE / 4] = 0;
+  i32[base + J.TOTAL / 4] = total;
+  i32[base + J.PACK_TASKS / 4] = packTasks;
+  i32[base + J.PACK_DONE / 4] = 0;
+  i32[base + J.M / 4] = spec.m;
+  i32[base + J.N / 4] = spec.n;
+  i32[base + J.K / 4] = spec.k;
+  i32[base + J.ARS / 4] = spec.aRowStride;
+  i32[base + J.ACS / 4] = spec.aColStride;
+  i32[base + J.BRS / 4] = spec.bRowStride;
+  i32[base + J.BCS / 4] = spec.bColStride;
+  i32[base + J.LDC / 4] = spec.ldc;
+  i32[base + J.ROW_BLOCKS / 4] = rowBlocks;
+  i32[base + J.MC / 4] = spec.mc;
+  i32[base + J.PACK_CHUNKS / 4] = spec.packChunks;
+  i32[base + J.CHUNK_PANELS / 4] = spec.chunkPanels;
+  i32[base + J.PACKED_B / 4] = spec.packedB;
+  i32[base + J.PACKED_STRIDE / 4] = spec.packedStride;
+  i32[base + J.TABLE / 4] = spec.table;
+  i32[base + J.SCRATCH / 4] = rt.ctrl + CTRL_BYTES;
+  i32[base + J.SCRATCH_STRIDE / 4] = SCRATCH_STRIDE;
+  i32[base + J.SHARED_B / 4] = spec.sharedB ? 1 : 0;
+  i32[base + J.THREADS / 4] = threads;
+  Atomics.store(i64, ticket, generation << 32n); // open: publishes the fields above
+  if (threads > 1 && wakeWorkers !== null) wakeWorkers(rt);
+  rt.exports.work(rt.job, 0);
+  const done = base + J.DONE / 4;
+  for (let spins = 0; ; spins++) {
+    const d = Atomics.load(i32, done);
+    if (d === total) return;
+    if (spins > 2000) Atomics.wait(i32, done, d, 100);
+  }
+}
+
+/** The memory as int32 (valid until the next `reserve`). */
+export function heapI32(): Int32Array {
+  return i32;
+}
