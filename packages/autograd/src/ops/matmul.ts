@@ -1,10 +1,12 @@
 /**
  * @file Matrix product with PyTorch's rules (1-d operands, broadcast batch dims). The rule
  * multiplies by transposed views, which the gemm reads in place without copying; the engine
- * sums gradients over broadcast batch dims.
+ * sums gradients over broadcast batch dims, except for a matrix applied to a batch, whose
+ * gradient folds the batch into one product.
  */
 import * as K from "@typegrad/tensor";
 import type { NDArray } from "@typegrad/tensor";
+import type { Tensor } from "../tensor.js";
 import { defineOp } from "./define.js";
 
 /** a @ b */
@@ -20,7 +22,13 @@ export const matmul = defineOp<void, readonly [NDArray, NDArray]>({
     const g2 = a.ndim === 1 ? g.unsqueeze(-2) : b.ndim === 1 ? g.unsqueeze(-1) : g;
     // dA = G B^T, dB = A^T G
     let ga = na ? g2.matmul(b2.transpose(-1, -2)) : null;
-    let gb = nb ? a2.transpose(-1, -2).matmul(g2) : null;
+    let gb: Tensor | null = null;
+    if (nb && b2.ndim === 2 && a2.ndim > 2) {
+      // A matrix applied to a batch (a Linear layer): fold the batch into the product's depth,
+      // one gemm (rows of A^T against rows of G) instead of a batch of gemms summed afterwards.
+      const k = a2.shape[a2.ndim - 1]!;
+      gb = a2.reshape([-1, k]).transpose(0, 1).matmul(g2.reshape([-1, g2.shape[g2.ndim - 1]!]));
+    } else if (nb) gb = a2.transpose(-1, -2).matmul(g2);
     if (ga && a.ndim === 1) ga = ga.squeeze(-2);
     if (gb && b.ndim === 1) gb = gb.squeeze(-1);
     return [ga, gb];
