@@ -79,15 +79,9 @@ function run(roots: readonly Tensor[], rootGrads: readonly Tensor[], options: Ba
       } else deliverToLeaf(root, g, targets, createGraph);
     });
   });
-  const order = topologicalOrder(rootNodes);
-  const needed = targets ? neededNodes(order, targets) : null;
-  const consumers = new Map<Node, number>();
-  for (const node of order) {
-    if (needed && !needed.has(node)) continue;
-    for (const edge of node.next) {
-      if (edge instanceof Node && (!needed || needed.has(edge))) consumers.set(edge, (consumers.get(edge) ?? 0) + 1);
-    }
-  }
+  // backward() runs every reachable node; grad() only those that lead to a requested input.
+  const needed = targets ? neededNodes(topologicalOrder(rootNodes), targets) : null;
+  const consumers = countConsumers(rootNodes, needed);
   const ready = [...new Set(rootNodes)].filter((n) => !consumers.has(n) && (!needed || needed.has(n)));
   (createGraph ? enableGrad : noGrad)(() => {
     while (ready.length > 0) {
@@ -115,22 +109,33 @@ function run(roots: readonly Tensor[], rootGrads: readonly Tensor[], options: Ba
   });
 }
 
-/** Every node reachable from the roots, each after all nodes that feed it a gradient. */
-function topologicalOrder(roots: readonly Node[]): Node[] {
-  const indegree = new Map<Node, number>();
-  const stack = [...new Set(roots)];
+/**
+ * How many gradients each node waits for: one per edge into it from a reachable node (within
+ * `needed` when given). Found with an explicit stack, so depth is no limit.
+ */
+function countConsumers(roots: readonly Node[], needed: Set<Node> | null): Map<Node, number> {
+  const consumers = new Map<Node, number>();
+  const stack = [...new Set(roots)].filter((n) => !needed || needed.has(n));
   const seen = new Set(stack);
   while (stack.length > 0) {
     const node = stack.pop()!;
     for (const edge of node.next) {
-      if (!(edge instanceof Node)) continue;
-      indegree.set(edge, (indegree.get(edge) ?? 0) + 1);
+      if (!(edge instanceof Node) || (needed && !needed.has(edge))) continue;
+      consumers.set(edge, (consumers.get(edge) ?? 0) + 1);
       if (!seen.has(edge)) {
         seen.add(edge);
         stack.push(edge);
       }
     }
   }
+  return consumers;
+}
+
+/** Every node reachable from the roots, each after all nodes that feed it a gradient. */
+function topologicalOrder(roots: readonly Node[]): Node[] {
+  const indegree = countConsumers(roots, null);
+  const seen = new Set<Node>(roots);
+  for (const n of indegree.keys()) seen.add(n);
   const order: Node[] = [];
   const queue = [...seen].filter((n) => !indegree.has(n));
   while (queue.length > 0) {

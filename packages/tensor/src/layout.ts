@@ -79,8 +79,8 @@ export function normalizeDims(dims: number | readonly number[] | undefined, ndim
   return ndim === 0 ? [] : [...seen].sort((x, y) => x - y);
 }
 
-/** The broadcast shape of several shapes (NumPy rules), or a RangeError naming `op`. */
-export function broadcastShapes(shapes: readonly Shape[], op: string): number[] {
+/** The broadcast shape of several shapes (NumPy rules), or a RangeError naming `op` (a name, or a function building one only on error). */
+export function broadcastShapes(shapes: readonly Shape[], op: string | (() => string)): number[] {
   let ndim = 0;
   for (const s of shapes) ndim = Math.max(ndim, s.length);
   const out = new Array<number>(ndim).fill(1);
@@ -94,7 +94,7 @@ export function broadcastShapes(shapes: readonly Shape[], op: string): number[] 
         continue;
       }
       throw new RangeError(
-        `${op}: shapes ${shapes.map(fmtShape).join(" and ")} cannot be broadcast together (dim ${-i}: ${cur} vs ${size})`,
+        `${typeof op === "function" ? op() : op}: shapes ${shapes.map(fmtShape).join(" and ")} cannot be broadcast together (dim ${-i}: ${cur} vs ${size})`,
       );
     }
   }

@@ -147,35 +147,37 @@ export function multiHeadAttentionForward(
     kpm = kpm ? padLast(kpm) : null;
   } else if (biasK || biasV) throw new RangeError(`${op}: biasK and biasV must be given together`);
 
-  // Split heads: [S, N, E] -> [S, N * H, Dh] -> [N * H, S, Dh], as PyTorch (E = H * Dh per position).
-  q = q.contiguous().view([L, N * numHeads, headDim]).transpose(0, 1);
-  k = k.contiguous().view([k.shape[0]!, N * numHeads, headDim]).transpose(0, 1);
-  v = v.contiguous().view([v.shape[0]!, N * numHeads, headDim]).transpose(0, 1);
+  // Split heads without copying: [S, N, E] -> [S, N, H, Dh] -> [N, H, S, Dh], PyTorch's split
+  // (E = H * Dh per position); the products read these strided views in place.
+  const heads = (t: Tensor) => t.reshape([t.shape[0]!, N, numHeads, headDim]).permute([1, 2, 0, 3]);
+  let [qh, kh, vh] = [heads(q), heads(k), heads(v)];
   if (addZeroAttn) {
-    k = cat([k, zeros([N * numHeads, 1, headDim], { dtype: k.dtype })], 1);
-    v = cat([v, zeros([N * numHeads, 1, headDim], { dtype: v.dtype })], 1);
+    kh = cat([kh, zeros([N, numHeads, 1, headDim], { dtype: kh.dtype })], 2);
+    vh = cat([vh, zeros([N, numHeads, 1, headDim], { dtype: vh.dtype })], 2);
     mask = mask ? padLast(mask) : null;
     kpm = kpm ? padLast(kpm) : null;
   }
-  const S = k.shape[1]!;
+  const S = kh.shape[2]!;
+  // The attention mask as [1 or N, 1 or H, L, S], plus the padding mask as [N, 1, 1, S].
+  let bias = mask ? mask.reshape(mask.shape[0] === 1 ? [1, 1, L, S] : [N, numHeads, L, S]) : null;
   if (kpm) {
     if (kpm.shape.length !== 2 || kpm.shape[0] !== N || kpm.shape[1] !== S) {
       throw new RangeError(`${op}: keyPaddingMask must have shape [${N},${S}], got [${kpm.shape.join(",")}]`);
     }
-    const padBias = asBias(kpm, true, q.dtype, op).view([N, 1, 1, S]).expand([N, numHeads, 1, S]).reshape([N * numHeads, 1, S]);
-    mask = mask ? mask.add(padBias) : padBias;
+    const padBias = asBias(kpm, true, q.dtype, op).reshape([N, 1, 1, S]);
+    bias = bias ? bias.add(padBias) : padBias;
   }
 
   const p = options.training ?? true ? dropoutP : 0;
-  const scores = q.div(Math.sqrt(headDim)).matmul(k.transpose(-2, -1));
-  let weights = maskedSoftmax(scores, mask);
+  const scores = qh.div(Math.sqrt(headDim)).matmul(kh.transpose(-2, -1));
+  let weights = maskedSoftmax(scores, bias);
   if (p > 0) weights = dropout(weights, p, true);
-  let out = weights.matmul(v).transpose(0, 1).contiguous().view([L * N, E]);
+  let out = weights.matmul(vh).permute([2, 0, 1, 3]).reshape([L * N, E]);
   out = linear(out, outProjWeight, outProjBias).view([L, N, E]);
 
   let returned: Tensor | null = null;
   if (options.needWeights ?? true) {
-    returned = weights.view([N, numHeads, L, S]);
+    returned = weights;
     if (options.averageAttnWeights ?? true) returned = returned.sum(1).div(numHeads);
     if (!batchedInput) returned = returned.squeeze(0);
   }

@@ -72,8 +72,9 @@ export function matmul(a: NDArray, b: NDArray): NDArray {
   if (k !== k2) {
     throw new RangeError(`matmul: shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} cannot be multiplied (${k} != ${k2})`);
   }
-  const batchOp = `matmul (batch dims of ${fmtShape(a.shape)} and ${fmtShape(b.shape)})`;
-  const batch = broadcastShapes([a2.shape.slice(0, -2), b2.shape.slice(0, -2)], batchOp);
+  const aBatchShape = a2.shape.slice(0, -2);
+  const bBatchShape = b2.shape.slice(0, -2);
+  const batch = broadcastShapes([aBatchShape, bBatchShape], () => `matmul (batch dims of ${fmtShape(a.shape)} and ${fmtShape(b.shape)})`);
   const out = empty([...batch, m, n], a.dtype);
   const aBatch = broadcastStrides(a2.shape.slice(0, -2), a2.strides.slice(0, -2), batch, "matmul");
   const bBatch = broadcastStrides(b2.shape.slice(0, -2), b2.strides.slice(0, -2), batch, "matmul");
