@@ -1,2 +1,5 @@
-/** @file Entry of the WebAssembly kernels: the exports the host (src/backend/wasm.ts) calls. */
+/** @file Entry of the WebAssembly kernels: the exports the host (src/backend/) calls. */
 export { heapBase, relaxed, work, KC } from "./gemm";
+export { binary, unary, unaryGrad } from "./maps";
+export { softmaxRows, softmaxBackwardRows } from "./softmax";
+export { layerNormRows, layerNormBackwardRows } from "./layernorm";

@@ -4,8 +4,10 @@
  * packing reads them in place), runs one job for the whole batch (one packed B when every entry
  * shares it), and copies C out. A view whose span is mostly gaps is gathered compactly instead,
  * and a batch larger than the arena budget runs as several jobs (by entries, then by rows).
+ * A job for one thread runs on the unshared memory (cheaper copies), one for several threads on
+ * the shared memory that the pool workers see.
  */
-import { MC_MAX, MR, NR, align, heapF32, heapI32, reserve, runJob, tuning, wasmRuntime } from "./wasm.js";
+import { MC_MAX, MR, NR, align, localRuntime, reserve, runJob, tuning, wasmRuntime, type WasmRuntime } from "./wasm.js";
 
 /** One operand of a batch: entry e is the matrix at storage index `offsets[e]` with these strides. */
 export interface BatchOperand {
@@ -21,7 +23,8 @@ export interface BatchOperand {
  * promised about `c`) when a piece cannot fit the WebAssembly memory; the caller then falls back.
  */
 export function wasmGemmBatch(m: number, n: number, k: number, a: BatchOperand, b: BatchOperand, c: Float32Array, cOffset: number, threads: number): boolean {
-  if (wasmRuntime() === null) return false;
+  const rt = threads > 1 ? wasmRuntime() : localRuntime();
+  if (rt === null) return false;
   const count = a.offsets.length;
   const b0 = b.offsets[0]!;
   const sharedB = b.offsets.every((o) => o === b0);
@@ -41,7 +44,7 @@ export function wasmGemmBatch(m: number, n: number, k: number, a: BatchOperand, 
   for (let e0 = 0; e0 < count; e0 += group) {
     const e1 = Math.min(count, e0 + group);
     for (let r0 = 0; r0 < m; r0 += rows) {
-      if (!runPiece(m, n, k, a, b, sharedB, e0, e1, r0, Math.min(m, r0 + rows), c, cOffset, threads)) return false;
+      if (!runPiece(rt, m, n, k, a, b, sharedB, e0, e1, r0, Math.min(m, r0 + rows), c, cOffset, threads)) return false;
     }
   }
   return true;
@@ -79,9 +82,8 @@ function plan(op: BatchOperand, bases: readonly number[], rows: number, cols: nu
  * Writes the matrices into the heap at element index `at`; returns their strides there and
  * each one's (0, 0) as an element index.
  */
-function place(op: BatchOperand, bases: readonly number[], rows: number, cols: number, p: Placement, at: number) {
+function place(heap: Float32Array, op: BatchOperand, bases: readonly number[], rows: number, cols: number, p: Placement, at: number) {
   const { data, rowStride: rs, colStride: cs } = op;
-  const heap = heapF32();
   if (p.span !== null) {
     const [lo, hi] = p.span;
     heap.set(data.subarray(lo, hi + 1), at);
@@ -102,12 +104,11 @@ function place(op: BatchOperand, bases: readonly number[], rows: number, cols: n
 
 /** Runs entries [e0, e1), rows [r0, r1) of the batch as one job. */
 function runPiece(
-  m: number, n: number, k: number, a: BatchOperand, b: BatchOperand, sharedB: boolean,
+  rt: WasmRuntime, m: number, n: number, k: number, a: BatchOperand, b: BatchOperand, sharedB: boolean,
   e0: number, e1: number, r0: number, r1: number, c: Float32Array, cOffset: number, threads: number,
 ): boolean {
   const entries = e1 - e0;
   const rows = r1 - r0;
-  const rt = wasmRuntime()!;
   const aBases = a.offsets.slice(e0, e1).map((o) => o + r0 * a.rowStride);
   const bBases = sharedB ? [b.offsets[0]!] : b.offsets.slice(e0, e1);
   const panels = Math.ceil(n / NR);
@@ -120,10 +121,10 @@ function runPiece(
   const cPtr = packedB + bBases.length * packedStride;
   const aPtr = cPtr + align(entries * rows * n * 4);
   const bPtr = aPtr + align(aPlan.size * 4);
-  if (!reserve(bPtr + bPlan.size * 4 - rt.arena)) return false;
-  const pa = place(a, aBases, rows, k, aPlan, aPtr / 4);
-  const pb = place(b, bBases, k, n, bPlan, bPtr / 4);
-  const i32 = heapI32();
+  if (!reserve(rt, bPtr + bPlan.size * 4 - rt.arena)) return false;
+  const pa = place(rt.f32, a, aBases, rows, k, aPlan, aPtr / 4);
+  const pb = place(rt.f32, b, bBases, k, n, bPlan, bPtr / 4);
+  const i32 = rt.i32;
   for (let e = 0; e < entries; e++) {
     i32[table / 4 + 3 * e] = pa.starts[e]! * 4;
     i32[table / 4 + 3 * e + 1] = pb.starts[sharedB ? 0 : e]! * 4;
@@ -138,12 +139,12 @@ function runPiece(
     packChunks = Math.min(panels, Math.max(1, Math.ceil((2 * threads) / bBases.length)));
   }
   const chunkPanels = Math.ceil(panels / packChunks);
-  runJob({
+  runJob(rt, {
     m: rows, n, k,
     aRowStride: pa.rowStride, aColStride: pa.colStride, bRowStride: pb.rowStride, bColStride: pb.colStride,
     ldc: n, entries, mc, packChunks: Math.ceil(panels / chunkPanels), chunkPanels, packedB, packedStride, table, sharedB,
   }, threads);
-  const heap = heapF32();
+  const heap = rt.f32;
   if (rows === m) {
     c.set(heap.subarray(cPtr / 4, cPtr / 4 + entries * m * n), cOffset + e0 * m * n);
   } else {

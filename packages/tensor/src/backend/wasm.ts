@@ -1,11 +1,13 @@
 /**
- * @file The WebAssembly runtime: picks the kernel variant this engine runs (relaxed SIMD when
- * `WebAssembly.validate` accepts a fused multiply-add, else plain SIMD; shared memory when the
- * engine has it), instantiates it once on one memory, lays out that memory (job descriptor,
- * per-thread scratch, then a growable arena reused by every call), and runs jobs. A job is run
- * by the calling thread through the kernel's `work` export, with any pool workers claiming tasks
- * of the same job through an atomic ticket (see assembly/gemm.ts); the caller returns once all
- * tasks are done. Nothing here allocates per call beyond small JS views.
+ * @file The WebAssembly runtimes: picks the kernel variant this engine runs (relaxed SIMD when
+ * `WebAssembly.validate` accepts a fused multiply-add, else plain SIMD), instantiates it on a
+ * shared memory (when the engine has one) for jobs that the worker pool shares, and on a second,
+ * unshared memory for everything the calling thread runs alone: V8 copies into and out of an
+ * unshared memory faster (plain memcpy; a shared one is copied with relaxed atomics). Each memory
+ * is laid out once (job descriptor, per-thread scratch, then a growable arena reused by every
+ * call). A job is run by the calling thread through the kernel's `work` export, with any pool
+ * workers claiming tasks of the same job through an atomic ticket (see assembly/gemm.ts); the
+ * caller returns once all tasks are done. Nothing here allocates per call beyond small JS views.
  */
 import { GEMM_RELAXED_SHARED, GEMM_RELAXED_UNSHARED, GEMM_SIMD_SHARED, GEMM_SIMD_UNSHARED } from "../generated/gemm-wasm.js";
 
@@ -62,13 +64,21 @@ export const tuning = {
   tasksPerThread: 4,
 };
 
-interface KernelExports {
+/** The module's exports (assembly/index.ts); addresses are bytes, counts elements. */
+export interface KernelExports {
   work(job: number, tid: number): number;
   heapBase(): number;
   /** 1 in the fused multiply-add variant. */
   relaxed(): number;
   /** The kernel's depth block (must equal KC here). */
   KC: WebAssembly.Global;
+  unary(op: number, src: number, dst: number, n: number): void;
+  unaryGrad(op: number, x: number, g: number, dst: number, n: number): void;
+  binary(op: number, a: number, b: number, dst: number, n: number, bn: number): void;
+  softmaxRows(p: number, rows: number, n: number, log: number): void;
+  softmaxBackwardRows(y: number, g: number, rows: number, n: number, log: number): void;
+  layerNormRows(p: number, rows: number, n: number, w: number, b: number, eps: number): void;
+  layerNormBackwardRows(x: number, g: number, rows: number, n: number, w: number, eps: number, acc: number): void;
 }
 
 /** A loaded kernel module with its memory and layout. */
@@ -86,14 +96,20 @@ export interface WasmRuntime {
   readonly ctrl: number;
   /** Byte address of the first arena byte. */
   readonly arena: number;
+  /** Views of the memory, replaced by `reserve` when it grows (read them after reserving). */
+  f32: Float32Array;
+  f64: Float64Array;
+  i32: Int32Array;
+  i64: BigInt64Array;
+  /** The ticket generation of the last job. */
+  generation: bigint;
 }
 
 let runtime: WasmRuntime | null | undefined;
+/** The unshared runtime for single-threaded work (the primary one when that is unshared). */
+let local: WasmRuntime | null | undefined;
+let localWanted = true;
 let failure = "";
-let f32 = new Float32Array(0);
-let i32 = new Int32Array(0);
-let i64 = new BigInt64Array(0);
-let generation = 0n;
 
 /** Rounds a byte count up to a multiple of 64 (one cache line). */
 export function align(bytes: number): number {
@@ -128,16 +144,34 @@ function canShareMemory(): boolean {
   }
 }
 
-/** The loaded runtime, loading it on first use; null (see `wasmFailure`) where it cannot load. */
+/**
+ * The primary runtime (on shared memory where the engine has it: the worker pool joins its
+ * jobs), loading it on first use; null (see `wasmFailure`) where it cannot load.
+ */
 export function wasmRuntime(): WasmRuntime | null {
   if (runtime === undefined) runtime = load({});
   return runtime;
+}
+
+/**
+ * The runtime for work the calling thread does alone: the same kernel variant on an unshared
+ * memory, loaded on first use (the primary runtime where it is unshared itself, or where a
+ * second instance cannot load); null where WebAssembly cannot load at all.
+ */
+export function localRuntime(): WasmRuntime | null {
+  if (local === undefined) {
+    const rt = wasmRuntime();
+    local = rt === null || !rt.shared || !localWanted ? rt : (loadQuietly({ relaxedSimd: rt.relaxedSimd, shared: false }) ?? rt);
+  }
+  return local;
 }
 
 /** Which kernel variant to load; each choice defaults to what the engine supports. */
 export interface RuntimeOptions {
   relaxedSimd?: boolean;
   shared?: boolean;
+  /** Whether single-threaded work gets an unshared memory of its own (default true). */
+  local?: boolean;
 }
 
 /**
@@ -146,6 +180,8 @@ export interface RuntimeOptions {
  */
 export function replaceRuntime(options: RuntimeOptions): WasmRuntime | null {
   failure = "";
+  localWanted = options.local ?? true;
+  local = undefined;
   runtime = load(options);
   return runtime;
 }
@@ -157,46 +193,60 @@ export function wasmFailure(): string {
 
 function load(options: RuntimeOptions): WasmRuntime | null {
   try {
-    if (typeof WebAssembly !== "object") throw new Error("WebAssembly is not available");
-    const relaxedSimd = options.relaxedSimd ?? hasRelaxedSimd();
-    const shared = options.shared ?? canShareMemory();
-    const b64 = relaxedSimd ? (shared ? GEMM_RELAXED_SHARED : GEMM_RELAXED_UNSHARED) : shared ? GEMM_SIMD_SHARED : GEMM_SIMD_UNSHARED;
-    const bytes = decode(b64);
-    if (!WebAssembly.validate(bytes)) throw new Error(`this engine does not support WebAssembly ${relaxedSimd ? "relaxed " : ""}SIMD`);
-    const module = new WebAssembly.Module(bytes);
-    const memory = new WebAssembly.Memory(shared ? { initial: 1, maximum: MAX_PAGES, shared: true } : { initial: 1, maximum: MAX_PAGES });
-    const instance = new WebAssembly.Instance(module, { env: { memory } });
-    const exports = instance.exports as unknown as KernelExports;
-    const job = align(exports.heapBase());
-    const ctrl = job + JOB_BYTES;
-    const arena = ctrl + CTRL_BYTES + MAX_THREADS * SCRATCH_STRIDE;
-    const rt: WasmRuntime = { module, memory, exports, relaxedSimd, shared, job, ctrl, arena };
-    runtime = rt;
-    if (!reserve(0)) throw new Error("cannot grow the WebAssembly memory to hold the kernel scratch");
-    // Close the ticket so a worker that starts before the first job finds nothing to claim.
-    Atomics.store(i64, job / 8 + J.TICKET / 8, 0xffffffffn);
-    return rt;
+    return instantiate(options);
   } catch (err) {
     failure = err instanceof Error ? err.message : String(err);
     return null;
   }
 }
 
+function loadQuietly(options: RuntimeOptions): WasmRuntime | null {
+  try {
+    return instantiate(options);
+  } catch {
+    return null;
+  }
+}
+
+function instantiate(options: RuntimeOptions): WasmRuntime {
+  if (typeof WebAssembly !== "object") throw new Error("WebAssembly is not available");
+  const relaxedSimd = options.relaxedSimd ?? hasRelaxedSimd();
+  const shared = options.shared ?? canShareMemory();
+  const b64 = relaxedSimd ? (shared ? GEMM_RELAXED_SHARED : GEMM_RELAXED_UNSHARED) : shared ? GEMM_SIMD_SHARED : GEMM_SIMD_UNSHARED;
+  const bytes = decode(b64);
+  if (!WebAssembly.validate(bytes)) throw new Error(`this engine does not support WebAssembly ${relaxedSimd ? "relaxed " : ""}SIMD`);
+  const module = new WebAssembly.Module(bytes);
+  const memory = new WebAssembly.Memory(shared ? { initial: 1, maximum: MAX_PAGES, shared: true } : { initial: 1, maximum: MAX_PAGES });
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  const exports = instance.exports as unknown as KernelExports;
+  const job = align(exports.heapBase());
+  const ctrl = job + JOB_BYTES;
+  const arena = ctrl + CTRL_BYTES + MAX_THREADS * SCRATCH_STRIDE;
+  const rt: WasmRuntime = {
+    module, memory, exports, relaxedSimd, shared, job, ctrl, arena, generation: 0n,
+    f32: new Float32Array(0), f64: new Float64Array(0), i32: new Int32Array(0), i64: new BigInt64Array(0),
+  };
+  if (!reserve(rt, 0)) throw new Error("cannot grow the WebAssembly memory to hold the kernel scratch");
+  // Close the ticket so a worker that starts before the first job finds nothing to claim.
+  Atomics.store(rt.i64, job / 8 + J.TICKET / 8, 0xffffffffn);
+  return rt;
+}
+
 /** Refreshes the JS views after the memory grew. */
-function refreshViews(memory: WebAssembly.Memory): void {
-  const buffer = memory.buffer;
-  if (f32.buffer === buffer && f32.length * 4 === buffer.byteLength) return;
-  f32 = new Float32Array(buffer);
-  i32 = new Int32Array(buffer);
-  i64 = new BigInt64Array(buffer);
+function refreshViews(rt: WasmRuntime): void {
+  const buffer = rt.memory.buffer;
+  if (rt.f32.buffer === buffer && rt.f32.length * 4 === buffer.byteLength) return;
+  rt.f32 = new Float32Array(buffer);
+  rt.f64 = new Float64Array(buffer);
+  rt.i32 = new Int32Array(buffer);
+  rt.i64 = new BigInt64Array(buffer);
 }
 
 /**
- * Makes the arena at least `bytes` long (growing the memory with some headroom, never
- * shrinking it). False when that would pass the memory's maximum.
+ * Makes the arena of `rt` at least `bytes` long (growing the memory with some headroom, never
+ * shrinking it) and refreshes its views. False when that would pass the memory's maximum.
  */
-export function reserve(bytes: number): boolean {
-  const rt = runtime!;
+export function reserve(rt: WasmRuntime, bytes: number): boolean {
   const need = rt.arena + bytes;
   const have = rt.memory.buffer.byteLength;
   if (need > have) {
@@ -205,13 +255,8 @@ export function reserve(bytes: number): boolean {
     const target = Math.min(MAX_PAGES, Math.max(pages, Math.ceil((have / PAGE) * 1.25)));
     rt.memory.grow(target - have / PAGE);
   }
-  refreshViews(rt.memory);
+  refreshViews(rt);
   return true;
-}
-
-/** The memory as float32 (valid until the next `reserve`). */
-export function heapF32(): Float32Array {
-  return f32;
 }
 
 /** The shape of one job; addresses are bytes into the wasm memory. */
@@ -247,13 +292,13 @@ export function setWaker(wake: ((rt: WasmRuntime) => void) | null): void {
  * tid < threads): the caller claims tasks like any worker, then waits for tasks that workers
  * still hold.
  */
-export function runJob(spec: JobSpec, threads: number): void {
-  const rt = runtime!;
+export function runJob(rt: WasmRuntime, spec: JobSpec, threads: number): void {
+  const { i32, i64 } = rt;
   const base = rt.job / 4;
   const rowBlocks = Math.ceil(spec.m / spec.mc);
   const packTasks = (spec.sharedB ? 1 : spec.entries) * spec.packChunks;
   const total = packTasks + spec.entries * rowBlocks;
-  generation = (generation + 1n) & 0xffffffffn;
+  const generation = (rt.generation = (rt.generation + 1n) & 0xffffffffn);
   const ticket = rt.job / 8 + J.TICKET / 8;
   // Close first: a thread still holding the previous ticket value can then claim nothing.
   Atomics.store(i64, ticket, (generation << 32n) | 0xffffffffn);
@@ -291,7 +336,3 @@ export function runJob(spec: JobSpec, threads: number): void {
   }
 }
 
-/** The memory as int32 (valid until the next `reserve`). */
-export function heapI32(): Int32Array {
-  return i32;
-}

@@ -1,7 +1,8 @@
 /**
  * @file Elementwise kernels against naive element-by-element references on random shapes,
  * broadcast pairs, layouts and dtypes; PyTorch's dtype rules; in-place `out` writes and
- * their overlap errors.
+ * their overlap errors. Unary, binary and in-place ops run on each kernel backend (on wasm,
+ * exp, tanh, sigmoid, GELU, add, sub, mul and div of float32 arrays take the WebAssembly kernels).
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -15,6 +16,7 @@ import { allIndices, at, broadcastIndex, logicalValues } from "../testing/refere
 import { expectValues } from "../test-helpers.js";
 import * as K from "./map.js";
 import { erf } from "./scalar.js";
+import { KERNEL_BACKENDS, useKernelBackend } from "./backend-test-helpers.js";
 import { cPow, mulInt32Ref, powInt32Ref } from "./map-test-helpers.js";
 
 const RANK: Record<DType, number> = { bool: 0, int32: 1, float32: 2, float64: 3 };
@@ -59,31 +61,35 @@ function unaryResultType(rule: UnaryCase["rule"], dtype: DType): DType | "error"
 
 const anyArray = ndarrays({ dtype: dtypes(), domain: { min: -4, max: 4 }, layouts: LAYOUTS });
 
-describe.each(Object.entries(UNARY))("%s", (name, { fn, ref, rule }) => {
-  it("matches the naive reference on random shapes, layouts and dtypes", () => {
-    fc.assert(
-      fc.property(anyArray, (a) => {
-        const dtype = unaryResultType(rule, a.dtype);
-        if (dtype === "error") {
-          expect(() => fn(a)).toThrow(new RegExp(`^${name}: not supported for bool`));
-          return;
-        }
-        const got = fn(a);
-        expect(got.dtype).toBe(dtype);
-        expectValues(got, a.shape, logicalValues(a).map((x) => store(ref(store(x, dtype)), dtype)));
-      }),
-      propertyConfig(),
-    );
-  });
-});
+describe.each(KERNEL_BACKENDS)("backend %s", (backend) => {
+  useKernelBackend(backend);
 
-describe("unary special values", () => {
-  it("follow PyTorch: relu keeps NaN, sign(NaN) = 0, sigmoid saturates without overflow", () => {
-    const x = array([NaN, -0, 1e4, -1e4], { dtype: "float64" });
-    expect(logicalValues(K.relu(x))).toEqual([NaN, -0, 1e4, 0]);
-    expect(logicalValues(K.sign(x))).toEqual([0, 0, 1, -1]);
-    expect(logicalValues(K.sigmoid(x)).slice(2)).toEqual([1, 0]);
-    expect(logicalValues(K.logicalNot(x))).toEqual([0, 1, 0, 0]);
+  describe.each(Object.entries(UNARY))("%s", (name, { fn, ref, rule }) => {
+    it("matches the naive reference on random shapes, layouts and dtypes", () => {
+      fc.assert(
+        fc.property(anyArray, (a) => {
+          const dtype = unaryResultType(rule, a.dtype);
+          if (dtype === "error") {
+            expect(() => fn(a)).toThrow(new RegExp(`^${name}: not supported for bool`));
+            return;
+          }
+          const got = fn(a);
+          expect(got.dtype).toBe(dtype);
+          expectValues(got, a.shape, logicalValues(a).map((x) => store(ref(store(x, dtype)), dtype)));
+        }),
+        propertyConfig(),
+      );
+    });
+  });
+
+  describe("unary special values", () => {
+    it("follow PyTorch: relu keeps NaN, sign(NaN) = 0, sigmoid saturates without overflow", () => {
+      const x = array([NaN, -0, 1e4, -1e4], { dtype: "float64" });
+      expect(logicalValues(K.relu(x))).toEqual([NaN, -0, 1e4, 0]);
+      expect(logicalValues(K.sign(x))).toEqual([0, 0, 1, -1]);
+      expect(logicalValues(K.sigmoid(x)).slice(2)).toEqual([1, 0]);
+      expect(logicalValues(K.logicalNot(x))).toEqual([0, 1, 0, 0]);
+    });
   });
 });
 
@@ -156,39 +162,43 @@ function valuesAt(x: NDArray | number | boolean, index: number[]): number {
 
 const isBoolOperand = (x: NDArray | number | boolean) => typeof x === "boolean" || (typeof x === "object" && x.dtype === "bool");
 
-describe.each(Object.entries(BINARY))("%s", (name, { fn, ref, kind, onBool, intRef }) => {
-  it("matches the naive reference with broadcasting, weak scalars and dtype promotion", () => {
-    fc.assert(
-      fc.property(operandPair, ([a, b]) => {
-        const common = expectedType(a, b);
-        const compute = kind === "float" && !isFloat(common) ? "float32" : common;
-        const outType = kind === "compare" || kind === "logical" ? "bool" : compute;
-        // PyTorch: sub rejects any bool operand, pow two bool operands.
-        if ((common === "bool" && onBool === "error") || (name === "sub" && (isBoolOperand(a) || isBoolOperand(b)))) {
-          expect(() => fn(a, b)).toThrow(TypeError);
-          expect(() => fn(a, b)).toThrow(new RegExp(`^${name}: not supported for .*bool`));
-          return;
-        }
-        if (name === "pow" && common === "int32" && typeof b === "number" && b < 0) {
-          expect(() => fn(a, b)).toThrow(/^pow: integers to negative integer powers are not allowed/);
-          return;
-        }
-        const got = fn(a, b);
-        const shape = broadcastShapes([typeof a === "object" ? a.shape : [], typeof b === "object" ? b.shape : []], "t");
-        expect(got.dtype).toBe(outType);
-        const boolRule = common === "bool" && kind === "arith" ? onBool : undefined;
-        const want = allIndices(shape).map((index) => {
-          const raw = [valuesAt(a, index), valuesAt(b, index)] as const;
-          const [x, y] = kind === "logical" ? raw : raw.map((v) => castScalar(v, compute));
-          if (boolRule === "or") return Number(x !== 0 || y !== 0);
-          if (boolRule === "and") return Number(x !== 0 && y !== 0);
-          if (intRef && compute === "int32") return intRef(x!, y!);
-          return store(ref(x!, y!), outType);
-        });
-        expectValues(got, shape, want);
-      }),
-      propertyConfig(),
-    );
+describe.each(KERNEL_BACKENDS)("backend %s", (backend) => {
+  useKernelBackend(backend);
+
+  describe.each(Object.entries(BINARY))("%s", (name, { fn, ref, kind, onBool, intRef }) => {
+    it("matches the naive reference with broadcasting, weak scalars and dtype promotion", () => {
+      fc.assert(
+        fc.property(operandPair, ([a, b]) => {
+          const common = expectedType(a, b);
+          const compute = kind === "float" && !isFloat(common) ? "float32" : common;
+          const outType = kind === "compare" || kind === "logical" ? "bool" : compute;
+          // PyTorch: sub rejects any bool operand, pow two bool operands.
+          if ((common === "bool" && onBool === "error") || (name === "sub" && (isBoolOperand(a) || isBoolOperand(b)))) {
+            expect(() => fn(a, b)).toThrow(TypeError);
+            expect(() => fn(a, b)).toThrow(new RegExp(`^${name}: not supported for .*bool`));
+            return;
+          }
+          if (name === "pow" && common === "int32" && typeof b === "number" && b < 0) {
+            expect(() => fn(a, b)).toThrow(/^pow: integers to negative integer powers are not allowed/);
+            return;
+          }
+          const got = fn(a, b);
+          const shape = broadcastShapes([typeof a === "object" ? a.shape : [], typeof b === "object" ? b.shape : []], "t");
+          expect(got.dtype).toBe(outType);
+          const boolRule = common === "bool" && kind === "arith" ? onBool : undefined;
+          const want = allIndices(shape).map((index) => {
+            const raw = [valuesAt(a, index), valuesAt(b, index)] as const;
+            const [x, y] = kind === "logical" ? raw : raw.map((v) => castScalar(v, compute));
+            if (boolRule === "or") return Number(x !== 0 || y !== 0);
+            if (boolRule === "and") return Number(x !== 0 && y !== 0);
+            if (intRef && compute === "int32") return intRef(x!, y!);
+            return store(ref(x!, y!), outType);
+          });
+          expectValues(got, shape, want);
+        }),
+        propertyConfig(),
+      );
+    });
   });
 });
 
@@ -265,46 +275,50 @@ describe("where, maskedFill and clamp", () => {
   });
 });
 
-describe("in-place writes through `out`", () => {
-  it("write into any distinct-memory view and leave the rest of the storage alone", () => {
-    fc.assert(
-      fc.property(ndarrays({ shape: shapes({ minDims: 1 }) }), (a) => {
-        const base = zeros([a.size * 2 + 3], { dtype: "float64" });
-        const out = base.slice(0, 1, undefined, 2).narrow(0, 0, a.size).reshape(a.shape.slice());
-        K.add(a, 1, out);
-        expectValues(out, a.shape, logicalValues(a).map((x) => x + 1));
-        expect(logicalValues(base.slice(0, 0, undefined, 2))).toEqual(new Array(Math.ceil((a.size * 2 + 3) / 2)).fill(0));
-        K.fill(out, 2.5);
-        expect(logicalValues(out).every((v) => v === 2.5)).toBe(true);
-        K.copy(out, a);
-        expectValues(out, a.shape, logicalValues(a));
-      }),
-      propertyConfig(),
-    );
-  });
+describe.each(KERNEL_BACKENDS)("backend %s", (backend) => {
+  useKernelBackend(backend);
 
-  it("accumulate in place (a += b) when out is an input", () => {
-    const a = array([[1, 2], [3, 4]], { dtype: "float64" });
-    K.add(a, array([10, 20], { dtype: "float64" }), a);
-    expect(a.tolist()).toEqual([[11, 22], [13, 24]]);
-    const t = a.t();
-    K.mul(t, 2, t);
-    expect(a.tolist()).toEqual([[22, 44], [26, 48]]);
-  });
+  describe("in-place writes through `out`", () => {
+    it("write into any distinct-memory view and leave the rest of the storage alone", () => {
+      fc.assert(
+        fc.property(ndarrays({ shape: shapes({ minDims: 1 }) }), (a) => {
+          const base = zeros([a.size * 2 + 3], { dtype: "float64" });
+          const out = base.slice(0, 1, undefined, 2).narrow(0, 0, a.size).reshape(a.shape.slice());
+          K.add(a, 1, out);
+          expectValues(out, a.shape, logicalValues(a).map((x) => x + 1));
+          expect(logicalValues(base.slice(0, 0, undefined, 2))).toEqual(new Array(Math.ceil((a.size * 2 + 3) / 2)).fill(0));
+          K.fill(out, 2.5);
+          expect(logicalValues(out).every((v) => v === 2.5)).toBe(true);
+          K.copy(out, a);
+          expectValues(out, a.shape, logicalValues(a));
+        }),
+        propertyConfig(),
+      );
+    });
 
-  it("copy broadcasts and converts", () => {
-    const out = zeros([2, 3], { dtype: "int32" });
-    K.copy(out, array([1.9, -2.5, 3], { dtype: "float64" }));
-    expect(out.tolist()).toEqual([[1, -2, 3], [1, -2, 3]]);
-  });
+    it("accumulate in place (a += b) when out is an input", () => {
+      const a = array([[1, 2], [3, 4]], { dtype: "float64" });
+      K.add(a, array([10, 20], { dtype: "float64" }), a);
+      expect(a.tolist()).toEqual([[11, 22], [13, 24]]);
+      const t = a.t();
+      K.mul(t, 2, t);
+      expect(a.tolist()).toEqual([[22, 44], [26, 48]]);
+    });
 
-  it("reject a wrong shape, a lossy dtype, an expanded output and partial overlap", () => {
-    const a = zeros([2, 3]);
-    expect(() => K.add(a, 1, zeros([3, 2]))).toThrow(/add: output shape \[3,2\] does not match the result shape \[2,3\]/);
-    expect(() => K.add(a, 0.5, zeros([2, 3], { dtype: "int32" }))).toThrow(/add: result dtype float32 cannot be cast to the output dtype int32/);
-    expect(() => K.neg(a, zeros([1, 3]).expand([2, 3]))).toThrow(/neg: more than one element of the output \[2,3\] refers to a single memory location/);
-    const sq = zeros([3, 3]);
-    expect(() => K.add(sq, sq.t(), sq)).toThrow(/add: an input partially overlaps the output/);
-    expect(() => K.copy(sq.narrow(0, 1, 2), sq.narrow(0, 0, 2))).toThrow(/copy: an input partially overlaps the output/);
+    it("copy broadcasts and converts", () => {
+      const out = zeros([2, 3], { dtype: "int32" });
+      K.copy(out, array([1.9, -2.5, 3], { dtype: "float64" }));
+      expect(out.tolist()).toEqual([[1, -2, 3], [1, -2, 3]]);
+    });
+
+    it("reject a wrong shape, a lossy dtype, an expanded output and partial overlap", () => {
+      const a = zeros([2, 3]);
+      expect(() => K.add(a, 1, zeros([3, 2]))).toThrow(/add: output shape \[3,2\] does not match the result shape \[2,3\]/);
+      expect(() => K.add(a, 0.5, zeros([2, 3], { dtype: "int32" }))).toThrow(/add: result dtype float32 cannot be cast to the output dtype int32/);
+      expect(() => K.neg(a, zeros([1, 3]).expand([2, 3]))).toThrow(/neg: more than one element of the output \[2,3\] refers to a single memory location/);
+      const sq = zeros([3, 3]);
+      expect(() => K.add(sq, sq.t(), sq)).toThrow(/add: an input partially overlaps the output/);
+      expect(() => K.copy(sq.narrow(0, 1, 2), sq.narrow(0, 0, 2))).toThrow(/copy: an input partially overlaps the output/);
+    });
   });
 });

@@ -5,14 +5,21 @@
  * as the only integer, whose products wrap like C int32 arithmetic (Math.imul). Operands must
  * be arrays, numbers or booleans; a fill value, bound or `where` scalar stored into int32 must
  * fit it. Every kernel takes an optional `out` array to write in place (autograd's `add_`).
+ * On the wasm backend, exp, tanh, sigmoid, GELU and the GELU gradients of contiguous float32
+ * arrays from `kernelTuning.unaryMin` elements on run in WebAssembly SIMD
+ * (../backend/wasm-kernels.ts, float32 accuracy: the package README, "Backends").
  */
+import { getBackend } from "../backend/index.js";
+import { kernelTuning, wasmBinary, wasmUnary, wasmUnaryGrad, type BinaryKernel, type GradKernel, type UnaryKernel } from "../backend/wasm-kernels.js";
+import { empty } from "../create.js";
 import { castScalarChecked, DEFAULT_FLOAT, isFloating, type DType } from "../dtype.js";
-import type { NDArray } from "../ndarray.js";
+import { NDArray } from "../ndarray.js";
 import {
   asDType,
   checkArray,
   checkOperand,
   mapBinary,
+  prepareOut,
   mapTernary,
   mapUnary,
   resultType,
@@ -27,24 +34,52 @@ import { erf as erfScalar, gelu as geluScalar, geluGrad as geluGradScalar, geluT
 /** How a unary op treats dtypes: float ops lift bool/int32 to float32; `numeric` ops reject bool. */
 type UnaryKind = "float" | "numeric" | "any" | "intOnBool";
 
-/** A unary kernel from its row loop, and an int32-specific loop where doubles would not wrap. */
-function unaryOp(name: string, kind: UnaryKind, row: UnaryRow, intRow: UnaryRow = row): (a: NDArray, out?: NDArray) => NDArray {
+/**
+ * A unary kernel from its row loop, an int32-specific loop where doubles would not wrap, and
+ * the WebAssembly kernel that float32 arrays may take.
+ */
+function unaryOp(name: string, kind: UnaryKind, row: UnaryRow, intRow: UnaryRow = row, wasm?: UnaryKernel): (a: NDArray, out?: NDArray) => NDArray {
   return (a, out) => {
     checkArray(name, a, "input");
     let dtype = a.dtype;
     if (kind === "float" && !isFloating(dtype)) dtype = DEFAULT_FLOAT;
     if (kind === "intOnBool" && dtype === "bool") dtype = "int32";
     if (kind === "numeric" && dtype === "bool") throw new TypeError(`${name}: not supported for bool tensors`);
+    if (wasm !== undefined && out === undefined && dtype === "float32" && a.dtype === "float32") {
+      const o = wasmMap(wasm, a);
+      if (o !== null) return o;
+    }
     return mapUnary(name, a.astype(dtype), dtype, dtype === "int32" ? intRow : row, out);
   };
+}
+
+/** Whether a float32 array of `size` elements goes to the WebAssembly kernels. */
+function wasmSized(size: number): boolean {
+  return size >= kernelTuning.unaryMin && size > 0 && getBackend() === "wasm";
+}
+
+/** `op` of a float32 array in WebAssembly, or null where that does not apply (then the row loop runs). */
+function wasmMap(op: UnaryKernel, a: NDArray): NDArray | null {
+  if (!wasmSized(a.size) || !a.isContiguous()) return null;
+  const o = empty(a.shape, "float32");
+  return wasmUnary(op, a.data as Float32Array, a.offset, a.size, o.data as Float32Array, 0) ? o : null;
+}
+
+/** g * op'(x) in WebAssembly for same-shape contiguous float32 arrays, or null. */
+function wasmGrad(op: GradKernel, x: Operand, g: Operand, out?: NDArray): NDArray | null {
+  if (out !== undefined || !(x instanceof NDArray) || !(g instanceof NDArray) || x.dtype !== "float32" || g.dtype !== "float32") return null;
+  if (!wasmSized(x.size) || x.ndim !== g.ndim || x.shape.some((s, d) => s !== g.shape[d]) || !x.isContiguous() || !g.isContiguous()) return null;
+  const o = empty(x.shape, "float32");
+  return wasmUnaryGrad(op, x.data as Float32Array, x.offset, g.data as Float32Array, g.offset, x.size, o.data as Float32Array, 0) ? o : null;
 }
 
 /** -x. Matches `torch.neg`. */
 export const neg = unaryOp("neg", "numeric", (o, oi, os, a, ai, as, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = -a[ai + i * as]!; });
 /** |x|. Matches `torch.abs`. */
 export const abs = unaryOp("abs", "numeric", (o, oi, os, a, ai, as, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = Math.abs(a[ai + i * as]!); });
+const expRow: UnaryRow = (o, oi, os, a, ai, as, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = Math.exp(a[ai + i * as]!); };
 /** e^x. Matches `torch.exp`. */
-export const exp = unaryOp("exp", "float", (o, oi, os, a, ai, as, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = Math.exp(a[ai + i * as]!); });
+export const exp = unaryOp("exp", "float", expRow, expRow, "exp");
 /** Natural log. Matches `torch.log`. */
 export const log = unaryOp("log", "float", (o, oi, os, a, ai, as, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = Math.log(a[ai + i * as]!); });
 /** log(1 + x), accurate near 0. Matches `torch.log1p`. */
@@ -59,16 +94,20 @@ export const sin = unaryOp("sin", "float", (o, oi, os, a, ai, as, n) => { for (l
 export const cos = unaryOp("cos", "float", (o, oi, os, a, ai, as, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = Math.cos(a[ai + i * as]!); });
 /** The error function (fdlibm's, < 1 ulp). Matches `torch.erf`. */
 export const erf = unaryOp("erf", "float", (o, oi, os, a, ai, as, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = erfScalar(a[ai + i * as]!); });
+const tanhRow: UnaryRow = (o, oi, os, a, ai, as, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = Math.tanh(a[ai + i * as]!); };
 /** Hyperbolic tangent. Matches `torch.tanh`. */
-export const tanh = unaryOp("tanh", "float", (o, oi, os, a, ai, as, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = Math.tanh(a[ai + i * as]!); });
+export const tanh = unaryOp("tanh", "float", tanhRow, tanhRow, "tanh");
+const sigmoidRow: UnaryRow = (o, oi, os, a, ai, as, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = sigmoidScalar(a[ai + i * as]!); };
 /** 1 / (1 + e^-x), overflow-free. Matches `torch.sigmoid`. */
-export const sigmoid = unaryOp("sigmoid", "float", (o, oi, os, a, ai, as, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = sigmoidScalar(a[ai + i * as]!); });
+export const sigmoid = unaryOp("sigmoid", "float", sigmoidRow, sigmoidRow, "sigmoid");
 /** max(x, 0), NaN kept. Matches `torch.relu`. */
 export const relu = unaryOp("relu", "numeric", (o, oi, os, a, ai, as, n) => { for (let i = 0; i < n; i++) { const x = a[ai + i * as]!; o[oi + i * os] = x < 0 ? 0 : x; } });
+const geluRow: UnaryRow = (o, oi, os, a, ai, as, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = geluScalar(a[ai + i * as]!); };
 /** x * Phi(x) with the exact erf. Matches `torch.nn.functional.gelu`. */
-export const gelu = unaryOp("gelu", "float", (o, oi, os, a, ai, as, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = geluScalar(a[ai + i * as]!); });
+export const gelu = unaryOp("gelu", "float", geluRow, geluRow, "gelu");
+const geluTanhRow: UnaryRow = (o, oi, os, a, ai, as, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = geluTanhScalar(a[ai + i * as]!); };
 /** GELU's tanh approximation. Matches `gelu(x, approximate="tanh")`. */
-export const geluTanh = unaryOp("geluTanh", "float", (o, oi, os, a, ai, as, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = geluTanhScalar(a[ai + i * as]!); });
+export const geluTanh = unaryOp("geluTanh", "float", geluTanhRow, geluTanhRow, "geluTanh");
 /** -1, 0 or 1 (NaN gives 0, as in PyTorch). Matches `torch.sign`. */
 export const sign = unaryOp("sign", "any", (o, oi, os, a, ai, as, n) => { for (let i = 0; i < n; i++) { const x = a[ai + i * as]!; o[oi + i * os] = x > 0 ? 1 : x < 0 ? -1 : 0; } });
 /** x * x (bool gives int32; int32 wraps). Matches `torch.square`. */
@@ -104,7 +143,7 @@ type BinaryKind =
 const boolOr: BinaryRow = (o, oi, os, a, ai, as, b, bi, bs, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = a[ai + i * as]! | b[bi + i * bs]!; };
 const boolAnd: BinaryRow = (o, oi, os, a, ai, as, b, bi, bs, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = a[ai + i * as]! & b[bi + i * bs]!; };
 
-function binaryOp(name: string, spec: BinaryKind, row: BinaryRow): (a: Operand, b: Operand, out?: NDArray) => NDArray {
+function binaryOp(name: string, spec: BinaryKind, row: BinaryRow, wasm?: BinaryKernel): (a: Operand, b: Operand, out?: NDArray) => NDArray {
   return (a, b, out) => {
     checkOperand(name, a, "operand 0");
     checkOperand(name, b, "operand 1");
@@ -126,11 +165,52 @@ function binaryOp(name: string, spec: BinaryKind, row: BinaryRow): (a: Operand, 
       } else if (common === "int32" && spec.intRow) loop = spec.intRow;
       if (spec.checked) checked = name;
     }
+    if (wasm !== undefined && compute === "float32" && dtype === "float32") {
+      const o = wasmArith(name, wasm, a, b, out);
+      if (o !== null) return o;
+    }
     // Logical ops test for nonzero, which needs no common dtype.
     const ca = spec.kind === "logical" ? asOperand(a) : asDType(a, compute, checked);
     const cb = spec.kind === "logical" ? asOperand(b) : asDType(b, compute, checked);
     return mapBinary(name, ca, cb, dtype, loop, out);
   };
+}
+
+const SWAPPED: Record<BinaryKernel, BinaryKernel> = { add: "add", mul: "mul", sub: "rsub", div: "rdiv", rsub: "sub", rdiv: "div" };
+
+/**
+ * `a op b` in WebAssembly for float32 operands when one is the whole result (contiguous) and
+ * the other the same shape, a scalar, or its trailing dims (a bias row), writing a fresh array
+ * or a contiguous float32 `out`; null where that does not apply (the row loops then run).
+ * float32 arithmetic there rounds exactly as the loops do.
+ */
+function wasmArith(name: string, op: BinaryKernel, a: Operand, b: Operand, out?: NDArray): NDArray | null {
+  if (typeof a === "boolean" || typeof b === "boolean" || getBackend() !== "wasm") return null;
+  if (typeof a === "object" && a.dtype !== "float32") return null;
+  if (typeof b === "object" && b.dtype !== "float32") return null;
+  let [x, y, code] = [a, b, op];
+  if (typeof x !== "object" || (typeof y === "object" && y.size > x.size)) [x, y, code] = [b, a, SWAPPED[op]];
+  if (typeof x !== "object" || x.size < kernelTuning.binaryMin || !x.isContiguous()) return null;
+  let bn = 1;
+  if (typeof y === "object") {
+    if (y.ndim > x.ndim || (y.size > 1 && (!y.isContiguous() || !trailing(x.shape, y.shape)))) return null;
+    bn = y.size;
+  }
+  if (out !== undefined && (out.dtype !== "float32" || !out.isContiguous())) return null;
+  const o = out === undefined ? empty(x.shape, "float32") : prepareOut(name, x.shape, "float32", typeof y === "object" ? [x, y] : [x], out);
+  const yv = typeof y === "object" ? (y.data as Float32Array) : Math.fround(y);
+  const yOff = typeof y === "object" ? y.offset : 0;
+  return wasmBinary(code, x.data as Float32Array, x.offset, x.size, yv, yOff, bn, o.data as Float32Array, o.offset) ? o : null;
+}
+
+/** Whether `small` (leading 1s dropped) is the trailing dims of `big`. */
+function trailing(big: readonly number[], small: readonly number[]): boolean {
+  let s = 0;
+  while (s < small.length && small[s] === 1) s++;
+  const k = small.length - s;
+  if (k > big.length) return false;
+  for (let i = 0; i < k; i++) if (small[s + i] !== big[big.length - k + i]) return false;
+  return true;
 }
 
 function isBool(x: Operand): boolean {
@@ -142,15 +222,15 @@ function asOperand(x: Operand): NDArray {
 }
 
 /** a + b (bool: or). Matches `torch.add`. */
-export const add = binaryOp("add", { kind: "arith", onBool: "or" }, (o, oi, os, a, ai, as, b, bi, bs, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = a[ai + i * as]! + b[bi + i * bs]!; });
+export const add = binaryOp("add", { kind: "arith", onBool: "or" }, (o, oi, os, a, ai, as, b, bi, bs, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = a[ai + i * as]! + b[bi + i * bs]!; }, "add");
 /** a - b; any bool operand (array or JS boolean) throws, as in PyTorch. Matches `torch.sub`. */
-export const sub = binaryOp("sub", { kind: "arith", onBool: "errorAny" }, (o, oi, os, a, ai, as, b, bi, bs, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = a[ai + i * as]! - b[bi + i * bs]!; });
+export const sub = binaryOp("sub", { kind: "arith", onBool: "errorAny" }, (o, oi, os, a, ai, as, b, bi, bs, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = a[ai + i * as]! - b[bi + i * bs]!; }, "sub");
 
 const mulInt32: BinaryRow = (o, oi, os, a, ai, as, b, bi, bs, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = Math.imul(a[ai + i * as]!, b[bi + i * bs]!); };
 /** a * b (bool: and; int32 wraps like C). Matches `torch.mul`. */
-export const mul = binaryOp("mul", { kind: "arith", onBool: "and", intRow: mulInt32 }, (o, oi, os, a, ai, as, b, bi, bs, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = a[ai + i * as]! * b[bi + i * bs]!; });
+export const mul = binaryOp("mul", { kind: "arith", onBool: "and", intRow: mulInt32 }, (o, oi, os, a, ai, as, b, bi, bs, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = a[ai + i * as]! * b[bi + i * bs]!; }, "mul");
 /** a / b, true division (integers give float32). Matches `torch.div`. */
-export const div = binaryOp("div", { kind: "float" }, (o, oi, os, a, ai, as, b, bi, bs, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = a[ai + i * as]! / b[bi + i * bs]!; });
+export const div = binaryOp("div", { kind: "float" }, (o, oi, os, a, ai, as, b, bi, bs, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = a[ai + i * as]! / b[bi + i * bs]!; }, "div");
 /** Elementwise max, NaN-propagating (bool: or); a JS scalar must fit an int32 result. Matches `torch.maximum`. */
 export const maximum = binaryOp("maximum", { kind: "arith", onBool: "or", checked: true }, (o, oi, os, a, ai, as, b, bi, bs, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = Math.max(a[ai + i * as]!, b[bi + i * bs]!); });
 /** Elementwise min, NaN-propagating (bool: and); a JS scalar must fit an int32 result. Matches `torch.minimum`. */
@@ -176,10 +256,18 @@ export const logicalXor = binaryOp("logicalXor", { kind: "logical" }, (o, oi, os
 
 export { pow } from "./pow.js";
 
+const geluBackwardJs = binaryOp("geluBackward", { kind: "float" }, (o, oi, os, a, ai, as, b, bi, bs, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = b[bi + i * bs]! * geluGradScalar(a[ai + i * as]!); });
+const geluTanhBackwardJs = binaryOp("geluTanhBackward", { kind: "float" }, (o, oi, os, a, ai, as, b, bi, bs, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = b[bi + i * bs]! * geluTanhGradScalar(a[ai + i * as]!); });
+
 /** g * GELU'(x), the fused gradient of gelu (x is operand 0, the incoming gradient operand 1). */
-export const geluBackward = binaryOp("geluBackward", { kind: "float" }, (o, oi, os, a, ai, as, b, bi, bs, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = b[bi + i * bs]! * geluGradScalar(a[ai + i * as]!); });
+export function geluBackward(x: Operand, g: Operand, out?: NDArray): NDArray {
+  return wasmGrad("gelu", x, g, out) ?? geluBackwardJs(x, g, out);
+}
+
 /** g * GELU_tanh'(x), the fused gradient of the tanh approximation. */
-export const geluTanhBackward = binaryOp("geluTanhBackward", { kind: "float" }, (o, oi, os, a, ai, as, b, bi, bs, n) => { for (let i = 0; i < n; i++) o[oi + i * os] = b[bi + i * bs]! * geluTanhGradScalar(a[ai + i * as]!); });
+export function geluTanhBackward(x: Operand, g: Operand, out?: NDArray): NDArray {
+  return wasmGrad("geluTanh", x, g, out) ?? geluTanhBackwardJs(x, g, out);
+}
 
 const whereRow: TernaryRow = (o, oi, os, c, ci, cs, a, ai, as, b, bi, bs, n) => {
   for (let i = 0; i < n; i++) o[oi + i * os] = c[ci + i * cs] !== 0 ? a[ai + i * as]! : b[bi + i * bs]!;

@@ -2,11 +2,25 @@
  * @file Layer normalization over the last `k` dims, fused: per row, mean and variance in
  * float64 (two passes, no cancellation), then y = (x - mean) / sqrt(var + eps) * w + b in one
  * more pass. Matches `torch.nn.functional.layer_norm` (biased variance, eps inside the root).
+ * On the wasm backend, float32 inputs of at least `kernelTuning.layerNormMin` elements run the
+ * same computation (float64 arithmetic) in WebAssembly SIMD (../backend/wasm-kernels.ts).
  */
+import { getBackend } from "../backend/index.js";
+import { kernelTuning, wasmLayerNorm, wasmLayerNormBackward, type Param } from "../backend/wasm-kernels.js";
 import { fmtShape } from "../layout.js";
 import { empty } from "../create.js";
 import { isFloating } from "../dtype.js";
 import type { NDArray } from "../ndarray.js";
+
+/** Whether a float32 layerNorm of `x` runs in WebAssembly. */
+function useWasm(x: NDArray, ...params: (NDArray | null)[]): boolean {
+  return x.dtype === "float32" && params.every((p) => p === null || p.dtype === "float32") && x.size > 0 && x.size >= kernelTuning.layerNormMin && getBackend() === "wasm";
+}
+
+/** A contiguous float32 parameter as the wasm kernels take it. */
+function param(p: NDArray | null): Param | null {
+  return p === null ? null : { data: p.data as Float32Array, offset: p.offset };
+}
 
 /** Normalizes `x` over its last `k` dims, with optional elementwise weight and bias of that shape. */
 export function layerNorm(x: NDArray, k: number, weight: NDArray | null, bias: NDArray | null, eps: number): NDArray {
@@ -27,6 +41,9 @@ export function layerNorm(x: NDArray, k: number, weight: NDArray | null, bias: N
   const out = empty(x.shape, x.dtype);
   const [sd, od] = [src.data, out.data];
   const rows = n === 0 ? 0 : x.size / n;
+  if (useWasm(x, w, b)) {
+    if (wasmLayerNorm(sd as Float32Array, src.offset, rows, n, param(w), param(b), eps, od as Float32Array)) return out;
+  }
   for (let r = 0; r < rows; r++) {
     const base = r * n;
     const s0 = src.offset + base;
@@ -73,9 +90,14 @@ export function layerNormBackward(x: NDArray, g: NDArray, weight: NDArray | null
   const dx = empty(x.shape, x.dtype);
   const dw = weight ? empty(lane, x.dtype) : null;
   const db = needBias ? empty(lane, x.dtype) : null;
+  const rows = n === 0 ? 0 : x.size / n;
+  if (useWasm(x, w)) {
+    const f32 = (a: NDArray | null) => (a === null ? null : (a.data as Float32Array));
+    const ok = wasmLayerNormBackward(xs.data as Float32Array, xs.offset, gs.data as Float32Array, gs.offset, rows, n, param(w), eps, dx.data as Float32Array, f32(dw), f32(db));
+    if (ok) return { dx, dw, db };
+  }
   const acc = new Float64Array(2 * n); // dw and db sums in float64
   const [xd, gd, od] = [xs.data, gs.data, dx.data];
-  const rows = n === 0 ? 0 : x.size / n;
   for (let r = 0; r < rows; r++) {
     const xo = xs.offset + r * n;
     const go = gs.offset + r * n;

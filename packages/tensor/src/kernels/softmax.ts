@@ -1,8 +1,13 @@
 /**
  * @file Softmax and log-softmax along one dim, max-subtracted so that inputs like +-1e4 stay
  * finite: softmax = exp(x - m) / sum(exp(x - m)), logSoftmax = x - m - log(sum(exp(x - m))).
- * A lane whose elements are all -inf gives NaN, as in PyTorch.
+ * A lane whose elements are all -inf gives NaN, as in PyTorch. On the wasm backend, float32
+ * arrays of at least `kernelTuning.softmaxMin` elements along their last dim run in WebAssembly
+ * SIMD (../backend/wasm-kernels.ts; a strided input is made contiguous first); other dims and
+ * dtypes take the lane loops here, which are the reference.
  */
+import { getBackend } from "../backend/index.js";
+import { kernelTuning, wasmSoftmax, wasmSoftmaxBackward } from "../backend/wasm-kernels.js";
 import { isFloating } from "../dtype.js";
 import type { Storage } from "../dtype.js";
 import { forEachRow, normalizeDim } from "../layout.js";
@@ -43,8 +48,18 @@ function alongDim(op: string, a: NDArray, dim: number, lane: LanePairVisitor): N
   if (!isFloating(a.dtype)) throw new TypeError(`${op}: expected a float32 or float64 tensor, got ${a.dtype}`);
   const d = normalizeDim(dim, a.ndim, op);
   const out = empty(a.shape, a.dtype);
+  if (wasmLastDim(a, d)) {
+    const src = a.contiguous();
+    const n = a.shape[d]!;
+    if (wasmSoftmax(lane === logSoftmaxLane, src.data as Float32Array, src.offset, a.size / n, n, out.data as Float32Array)) return out;
+  }
   forEachLanePair(a, out, d, lane);
   return out;
+}
+
+/** Whether a softmax along dim `d` of `a` runs in WebAssembly: float32, the last dim, large enough. */
+function wasmLastDim(a: NDArray, d: number): boolean {
+  return a.dtype === "float32" && a.ndim > 0 && d === a.ndim - 1 && a.size > 0 && a.size >= kernelTuning.softmaxMin && getBackend() === "wasm";
 }
 
 /** exp(x) / sum(exp(x)) along `dim`. Matches `torch.softmax`. */
@@ -78,10 +93,20 @@ function checkBackward(op: string, y: NDArray, g: NDArray, dim: number): number 
   return normalizeDim(dim, y.ndim, op);
 }
 
+/** The backward of (log)softmax along the last dim in WebAssembly, or null where it does not apply. */
+function wasmBackward(log: boolean, y: NDArray, g: NDArray, d: number): NDArray | null {
+  if (!wasmLastDim(y, d)) return null;
+  const [ys, gs] = [y.contiguous(), g.contiguous()];
+  const n = y.shape[d]!;
+  const out = empty(y.shape, y.dtype);
+  const ok = wasmSoftmaxBackward(log, ys.data as Float32Array, ys.offset, gs.data as Float32Array, gs.offset, y.size / n, n, out.data as Float32Array);
+  return ok ? out : null;
+}
+
 /** The gradient of softmax from its output y: y * (g - sum(g * y)) along `dim`. */
 export function softmaxBackward(y: NDArray, g: NDArray, dim: number): NDArray {
   const d = checkBackward("softmaxBackward", y, g, dim);
-  return lanesOfThree(y, g, d, (yd, yi, ys, gd, gi, gs, od, oi, os, n) => {
+  return wasmBackward(false, y, g, d) ?? lanesOfThree(y, g, d, (yd, yi, ys, gd, gi, gs, od, oi, os, n) => {
     let dot = 0;
     for (let i = 0; i < n; i++) dot += gd[gi + i * gs]! * yd[yi + i * ys]!;
     for (let i = 0; i < n; i++) od[oi + i * os] = yd[yi + i * ys]! * (gd[gi + i * gs]! - dot);
@@ -91,7 +116,7 @@ export function softmaxBackward(y: NDArray, g: NDArray, dim: number): NDArray {
 /** The gradient of logSoftmax from its output y: g - exp(y) * sum(g) along `dim`. */
 export function logSoftmaxBackward(y: NDArray, g: NDArray, dim: number): NDArray {
   const d = checkBackward("logSoftmaxBackward", y, g, dim);
-  return lanesOfThree(y, g, d, (yd, yi, ys, gd, gi, gs, od, oi, os, n) => {
+  return wasmBackward(true, y, g, d) ?? lanesOfThree(y, g, d, (yd, yi, ys, gd, gi, gs, od, oi, os, n) => {
     let total = 0;
     for (let i = 0; i < n; i++) total += gd[gi + i * gs]!;
     for (let i = 0; i < n; i++) od[oi + i * os] = gd[gi + i * gs]! - Math.exp(yd[yi + i * ys]!) * total;

@@ -1,0 +1,231 @@
+/**
+ * @file The fused and elementwise float32 kernels on WebAssembly (assembly/maps.ts, softmax.ts,
+ * layernorm.ts), run by the calling thread on the unshared memory: each call streams its input
+ * through the arena in chunks of about `kernelTuning.chunkElements` floats (copy a chunk in,
+ * compute it in place, copy it out), so the arena stays small, the chunk stays in cache, and
+ * memory does not grow with the tensor. Every function returns false, having written nothing
+ * it promises, when the runtime is missing or the arena cannot grow; the caller then runs the
+ * TypeScript kernel. Inputs are contiguous float32 storage at an offset.
+ */
+import { align, localRuntime, reserve, type WasmRuntime } from "./wasm.js";
+
+/** Unary op codes of assembly/maps.ts. */
+export const UNARY = { exp: 0, tanh: 1, sigmoid: 2, gelu: 3, geluTanh: 4 } as const;
+/** Gradient op codes of assembly/maps.ts. */
+export const GRAD = { gelu: 0, geluTanh: 1 } as const;
+/** Binary op codes of assembly/maps.ts: `rsub` and `rdiv` take their operands swapped. */
+export const BINARY = { add: 0, sub: 1, mul: 2, div: 3, rsub: 4, rdiv: 5 } as const;
+
+export type UnaryKernel = keyof typeof UNARY;
+export type GradKernel = keyof typeof GRAD;
+export type BinaryKernel = keyof typeof BINARY;
+
+/**
+ * Sizes (in elements) from which each float32 kernel runs on WebAssembly, measured on the 2-core
+ * AMD EPYC VM this was developed on (see the package README, "Backends"): below them the cost of a
+ * call (views, two copies) passes what the TypeScript loop takes. Tests set them to 0.
+ */
+export const kernelTuning = {
+  /** exp, tanh, sigmoid, GELU and the GELU gradients. */
+  unaryMin: 64,
+  /** add, sub, mul and div (same shape, a scalar, or a row repeated along the other operand). */
+  binaryMin: 1024,
+  /** softmax and logSoftmax, forward and backward (whole tensor). */
+  softmaxMin: 32,
+  /** layerNorm, forward and backward (whole tensor). */
+  layerNormMin: 256,
+  /** Floats per chunk streamed through the arena. */
+  chunkElements: 16384,
+};
+
+/** The runtime with at least `bytes` of arena, or null. */
+function arena(bytes: number): WasmRuntime | null {
+  const rt = localRuntime();
+  return rt !== null && reserve(rt, bytes) ? rt : null;
+}
+
+/** dst[dOff + i] = op(src[sOff + i]) for i < n. */
+export function wasmUnary(op: UnaryKernel, src: Float32Array, sOff: number, n: number, dst: Float32Array, dOff: number): boolean {
+  const chunk = Math.min(n, kernelTuning.chunkElements);
+  const rt = arena(align(chunk * 4) + 16);
+  if (rt === null) return false;
+  const heap = rt.f32;
+  const at = rt.arena;
+  const code = UNARY[op];
+  for (let i = 0; i < n; i += chunk) {
+    const len = Math.min(chunk, n - i);
+    heap.set(src.subarray(sOff + i, sOff + i + len), at / 4);
+    rt.exports.unary(code, at, at, (len + 3) & ~3);
+    dst.set(heap.subarray(at / 4, at / 4 + len), dOff + i);
+  }
+  return true;
+}
+
+/** dst[dOff + i] = g[gOff + i] * op'(x[xOff + i]) for i < n. */
+export function wasmUnaryGrad(
+  op: GradKernel, x: Float32Array, xOff: number, g: Float32Array, gOff: number, n: number, dst: Float32Array, dOff: number,
+): boolean {
+  const chunk = Math.min(n, kernelTuning.chunkElements);
+  const bytes = align(chunk * 4 + 16);
+  const rt = arena(2 * bytes);
+  if (rt === null) return false;
+  const heap = rt.f32;
+  const px = rt.arena;
+  const pg = px + bytes;
+  const code = GRAD[op];
+  for (let i = 0; i < n; i += chunk) {
+    const len = Math.min(chunk, n - i);
+    heap.set(x.subarray(xOff + i, xOff + i + len), px / 4);
+    heap.set(g.subarray(gOff + i, gOff + i + len), pg / 4);
+    rt.exports.unaryGrad(code, px, pg, pg, (len + 3) & ~3);
+    dst.set(heap.subarray(pg / 4, pg / 4 + len), dOff + i);
+  }
+  return true;
+}
+
+/**
+ * dst[dOff + i] = a[aOff + i] op b[bOff + i mod bn] for i < n (n a multiple of bn), or op with a
+ * scalar `b`. The repeated operand sits in the arena once; a (and a whole b) stream in chunks.
+ */
+export function wasmBinary(
+  op: BinaryKernel, a: Float32Array, aOff: number, n: number, b: Float32Array | number, bOff: number, bn: number, dst: Float32Array, dOff: number,
+): boolean {
+  const whole = bn === n && bn > 1;
+  const rowsPer = whole ? 1 : Math.max(1, Math.floor(kernelTuning.chunkElements / bn));
+  const chunk = whole ? Math.min(n, kernelTuning.chunkElements) : Math.min(n, rowsPer * bn);
+  const bBytes = align((whole ? chunk : bn) * 4 + 16);
+  const rt = arena(bBytes + align(chunk * 4 + 16));
+  if (rt === null) return false;
+  const heap = rt.f32;
+  const pb = rt.arena;
+  const pa = pb + bBytes;
+  if (typeof b === "number") heap[pb / 4] = b;
+  else if (!whole) heap.set(b.subarray(bOff, bOff + bn), pb / 4);
+  const code = BINARY[op];
+  for (let i = 0; i < n; i += chunk) {
+    const len = Math.min(chunk, n - i);
+    heap.set(a.subarray(aOff + i, aOff + i + len), pa / 4);
+    if (whole) heap.set((b as Float32Array).subarray(bOff + i, bOff + i + len), pb / 4);
+    rt.exports.binary(code, pa, pb, pa, len, whole ? len : bn);
+    dst.set(heap.subarray(pa / 4, pa / 4 + len), dOff + i);
+  }
+  return true;
+}
+
+/** Rows per chunk for rows of n floats (at least one). */
+function chunkRows(rows: number, n: number): number {
+  return Math.max(1, Math.min(rows, Math.floor(kernelTuning.chunkElements / n)));
+}
+
+/** softmax (or logSoftmax with `log`) of `rows` contiguous rows of n floats into dst. */
+export function wasmSoftmax(log: boolean, src: Float32Array, sOff: number, rows: number, n: number, dst: Float32Array): boolean {
+  const per = chunkRows(rows, n);
+  const rt = arena(per * n * 4);
+  if (rt === null) return false;
+  const heap = rt.f32;
+  const at = rt.arena;
+  for (let r = 0; r < rows; r += per) {
+    const count = Math.min(per, rows - r);
+    const o = r * n;
+    heap.set(src.subarray(sOff + o, sOff + o + count * n), at / 4);
+    rt.exports.softmaxRows(at, count, n, log ? 1 : 0);
+    dst.set(heap.subarray(at / 4, at / 4 + count * n), o);
+  }
+  return true;
+}
+
+/**
+ * The softmax (or, with `log`, logSoftmax) gradient from the output y and the incoming gradient
+ * g, both `rows` contiguous rows of n floats, into dst.
+ */
+export function wasmSoftmaxBackward(
+  log: boolean, y: Float32Array, yOff: number, g: Float32Array, gOff: number, rows: number, n: number, dst: Float32Array,
+): boolean {
+  const per = chunkRows(rows, n);
+  const bytes = align(per * n * 4);
+  const rt = arena(2 * bytes);
+  if (rt === null) return false;
+  const heap = rt.f32;
+  const py = rt.arena;
+  const pg = py + bytes;
+  for (let r = 0; r < rows; r += per) {
+    const count = Math.min(per, rows - r);
+    const o = r * n;
+    heap.set(y.subarray(yOff + o, yOff + o + count * n), py / 4);
+    heap.set(g.subarray(gOff + o, gOff + o + count * n), pg / 4);
+    rt.exports.softmaxBackwardRows(py, pg, count, n, log ? 1 : 0);
+    dst.set(heap.subarray(pg / 4, pg / 4 + count * n), o);
+  }
+  return true;
+}
+
+/** An optional per-column parameter: n floats at an offset, or null (ones or zeros). */
+export interface Param {
+  readonly data: Float32Array;
+  readonly offset: number;
+}
+
+/** Writes n floats of `p` (or `fill` when null) at byte address `at`. */
+function placeParam(heap: Float32Array, p: Param | null, n: number, at: number, fill: number): void {
+  if (p === null) heap.fill(fill, at / 4, at / 4 + n);
+  else heap.set(p.data.subarray(p.offset, p.offset + n), at / 4);
+}
+
+/** layerNorm of `rows` contiguous rows of n floats into dst, with optional weight and bias. */
+export function wasmLayerNorm(
+  src: Float32Array, sOff: number, rows: number, n: number, w: Param | null, b: Param | null, eps: number, dst: Float32Array,
+): boolean {
+  const per = chunkRows(rows, n);
+  const pBytes = align(n * 4);
+  const rt = arena(2 * pBytes + per * n * 4);
+  if (rt === null) return false;
+  const heap = rt.f32;
+  const pw = rt.arena;
+  const pb = pw + pBytes;
+  const at = pb + pBytes;
+  placeParam(heap, w, n, pw, 1);
+  placeParam(heap, b, n, pb, 0);
+  for (let r = 0; r < rows; r += per) {
+    const count = Math.min(per, rows - r);
+    const o = r * n;
+    heap.set(src.subarray(sOff + o, sOff + o + count * n), at / 4);
+    rt.exports.layerNormRows(at, count, n, pw, pb, eps);
+    dst.set(heap.subarray(at / 4, at / 4 + count * n), o);
+  }
+  return true;
+}
+
+/**
+ * The layerNorm gradient for `rows` contiguous rows of n floats: dx into `dx`, and the row sums
+ * of g * xhat and of g into `dw` and `db` where given.
+ */
+export function wasmLayerNormBackward(
+  x: Float32Array, xOff: number, g: Float32Array, gOff: number, rows: number, n: number, w: Param | null, eps: number,
+  dx: Float32Array, dw: Float32Array | null, db: Float32Array | null,
+): boolean {
+  const per = chunkRows(rows, n);
+  const pBytes = align(n * 4);
+  const accBytes = align(2 * n * 8);
+  const bytes = align(per * n * 4);
+  const rt = arena(pBytes + accBytes + 2 * bytes);
+  if (rt === null) return false;
+  const heap = rt.f32;
+  const pw = rt.arena;
+  const acc = pw + pBytes;
+  const px = acc + accBytes;
+  const pg = px + bytes;
+  placeParam(heap, w, n, pw, 1);
+  rt.f64.fill(0, acc / 8, acc / 8 + 2 * n);
+  for (let r = 0; r < rows; r += per) {
+    const count = Math.min(per, rows - r);
+    const o = r * n;
+    heap.set(x.subarray(xOff + o, xOff + o + count * n), px / 4);
+    heap.set(g.subarray(gOff + o, gOff + o + count * n), pg / 4);
+    rt.exports.layerNormBackwardRows(px, pg, count, n, pw, eps, acc);
+    dx.set(heap.subarray(pg / 4, pg / 4 + count * n), o);
+  }
+  const sums = rt.f64;
+  if (dw !== null) for (let i = 0; i < n; i++) dw[i] = sums[acc / 8 + i]!;
+  if (db !== null) for (let i = 0; i < n; i++) db[i] = sums[acc / 8 + n + i]!;
+  return true;
+}

@@ -1,0 +1,177 @@
+/**
+ * @file The WebAssembly softmax, logSoftmax, layerNorm and their backward kernels against the
+ * TypeScript kernels (the reference) on the same inputs: rows of odd lengths (shorter than a
+ * SIMD vector, and straddling vector and chunk sizes), strided inputs, special values, chunk
+ * sizes from one row to many; that the size thresholds and non-float32 inputs keep the
+ * TypeScript path; and that memory stays flat over many calls. Each bound is the two kernels'
+ * errors from the exact value added up: softmax 2.3 float32 ulps (measured) + the reference's 1,
+ * logSoftmax 1.7 (ulp + 2^-52) + 0.5 ulp + 2^-53 max|x|, the float64-arithmetic kernels 1 ulp between two
+ * roundings (+ a float64 slack), logSoftmaxBackward 1 ulp + 1.5 * 2^-24 |exp(y) sum(g)| (its exp
+ * is float32, ~1 ulp).
+ */
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getBackend, setBackend } from "../backend/index.js";
+import { kernelTuning } from "../backend/wasm-kernels.js";
+import { localRuntime, wasmRuntime } from "../backend/wasm.js";
+import { array } from "../create.js";
+import type { NDArray } from "../ndarray.js";
+import { manualSeed, randn } from "../random.js";
+import { propertyConfig } from "../testing/config.js";
+import { logicalValues } from "../testing/reference.js";
+import { layerNorm, layerNormBackward } from "./normalization.js";
+import { logSoftmax, logSoftmaxBackward, softmax, softmaxBackward } from "./softmax.js";
+
+const LANES = [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 63, 64, 65, 127, 129];
+
+function ulp32(v: number): number {
+  const a = Math.abs(v);
+  return a >= 2 ** -126 ? 2 ** (Math.floor(Math.log2(a)) - 23) : 2 ** -149;
+}
+
+/** Runs `f` on the js backend, then on wasm with the thresholds at 0 and chunks of `chunk` floats. */
+function both<T>(f: () => T, chunk: number): { js: T; wasm: T } {
+  setBackend("js");
+  const js = f();
+  setBackend("wasm");
+  kernelTuning.chunkElements = chunk;
+  return { js, wasm: f() };
+}
+
+/** Fails on the first element where |wasm - js| passes `allowed(i, js)`; NaN and infinities must match. */
+function expectNear(what: string, wasm: NDArray, js: NDArray, allowed: (i: number, ref: number) => number): void {
+  expect(wasm.shape).toEqual(js.shape);
+  const [w, j] = [logicalValues(wasm), logicalValues(js)];
+  for (let i = 0; i < j.length; i++) {
+    const [a, b] = [w[i]!, j[i]!];
+    if (!Number.isFinite(b)) {
+      expect(a, `${what}: element ${i}`).toBe(b);
+      continue;
+    }
+    if (!(Math.abs(a - b) <= allowed(i, b))) expect.fail(`${what}: element ${i} is ${a}, the TypeScript kernel gives ${b}`);
+  }
+}
+
+/** A [rows, n] float32 array with values of scale `scale`, some set to +-inf or NaN with `special`. */
+function rowsOf(rows: number, n: number, scale: number, special: boolean, seed: number): NDArray {
+  manualSeed(seed);
+  const v = Float32Array.from(logicalValues(randn([rows, n])), (x) => x * scale);
+  if (special) for (let i = 0; i < v.length; i += 7) v[i] = [Infinity, -Infinity, NaN, -Infinity][(i / 7) % 4]!;
+  return array(v, { shape: [rows, n], dtype: "float32" });
+}
+
+const cases = fc.record({
+  rows: fc.integer({ min: 1, max: 9 }),
+  n: fc.constantFrom(...LANES),
+  scale: fc.constantFrom(1, 4, 30, 1e4),
+  special: fc.boolean(),
+  transposed: fc.boolean(),
+  chunk: fc.constantFrom(1, 37, 256, 16384),
+  seed: fc.integer({ min: 0, max: 1000 }),
+});
+
+describe("WebAssembly fused kernels against the TypeScript ones", () => {
+  const saved = { backend: getBackend(), ...kernelTuning };
+  beforeAll(() => Object.assign(kernelTuning, { unaryMin: 0, softmaxMin: 0, layerNormMin: 0 }));
+  afterAll(() => {
+    setBackend(saved.backend);
+    const { backend: _, ...tuning } = saved;
+    Object.assign(kernelTuning, tuning);
+  });
+
+  it("softmax, logSoftmax and their backward agree on rows of any length, strided or not, with specials", () => {
+    fc.assert(
+      fc.property(cases, ({ rows, n, scale, special, transposed, chunk, seed }) => {
+        // A transposed view has the same logical [rows, n] values with strided rows.
+        const base = rowsOf(rows, n, scale, special, seed);
+        const x = transposed ? array(Float32Array.from(logicalValues(base.transpose(0, 1))), { shape: [n, rows], dtype: "float32" }).transpose(0, 1) : base;
+        const g = rowsOf(rows, n, 1, false, seed + 1);
+        const sm = both(() => softmax(x, -1), chunk);
+        expectNear("softmax", sm.wasm, sm.js, (_, r) => 4 * ulp32(r) + 2 ** -149);
+        const ls = both(() => logSoftmax(x, 1), chunk);
+        // The reference forms max + log(sum) in float64: 2^-53 of the lane's max is its own error.
+        const big = logicalValues(x).reduce((m, v) => (Number.isFinite(v) ? Math.max(m, Math.abs(v)) : m), 0);
+        expectNear("logSoftmax", ls.wasm, ls.js, (_, r) => 3 * ulp32(r) + 2 ** -50 * (1 + big + Math.abs(r)));
+        const y = sm.js;
+        const sb = both(() => softmaxBackward(y, g, -1), chunk);
+        expectNear("softmaxBackward", sb.wasm, sb.js, (_, r) => ulp32(r) + 1e-12);
+        const ly = ls.js;
+        const lb = both(() => logSoftmaxBackward(ly, g, -1), chunk);
+        const gv = logicalValues(g);
+        const yv = logicalValues(ly);
+        const sums = Array.from({ length: rows }, (_, r) => gv.slice(r * n, r * n + n).reduce((s, v) => s + v, 0));
+        expectNear("logSoftmaxBackward", lb.wasm, lb.js, (i, r) => ulp32(r) + 1.5 * 2 ** -24 * Math.abs(Math.exp(yv[i]!) * sums[Math.floor(i / n)]!) + 1e-12);
+      }),
+      propertyConfig(40),
+    );
+  });
+
+  it("layerNorm and its backward agree over 1, 2 or 3 normalized dims, with and without weight and bias", () => {
+    fc.assert(
+      fc.property(cases, fc.integer({ min: 1, max: 3 }), fc.boolean(), ({ rows, n, scale, transposed, chunk, seed }, k, affine) => {
+        const shape = k === 1 ? [rows, n] : k === 2 ? [rows, 2, n] : [2, rows, 3, n];
+        manualSeed(seed);
+        let x = randn(shape, { dtype: "float32" });
+        x = array(Float32Array.from(logicalValues(x), (v) => v * scale + 3), { shape, dtype: "float32" });
+        if (transposed) {
+          const t = x.transpose(0, -1);
+          x = array(Float32Array.from(logicalValues(t)), { shape: t.shape, dtype: "float32" }).transpose(0, -1);
+        }
+        const lane = shape.slice(shape.length - k);
+        const w = affine ? randn(lane, { dtype: "float32" }) : null;
+        const b = affine ? randn(lane, { dtype: "float32" }) : null;
+        const g = randn(shape, { dtype: "float32" });
+        const fwd = both(() => layerNorm(x, k, w, b, 1e-5), chunk);
+        expectNear("layerNorm", fwd.wasm, fwd.js, (_, r) => ulp32(r) + 1e-10);
+        const bwd = both(() => layerNormBackward(x, g, w, k, 1e-5), chunk);
+        expectNear("layerNormBackward dx", bwd.wasm.dx, bwd.js.dx, (_, r) => ulp32(r) + 1e-10);
+        expectNear("layerNormBackward db", bwd.wasm.db!, bwd.js.db!, (_, r) => ulp32(r) + 1e-10);
+        if (w) expectNear("layerNormBackward dw", bwd.wasm.dw!, bwd.js.dw!, (_, r) => ulp32(r) + 1e-10);
+      }),
+      propertyConfig(40),
+    );
+  });
+
+  it("keeps float64, other dims and arrays under the thresholds on the TypeScript kernels", () => {
+    manualSeed(2);
+    const x64 = randn([4, 33], { dtype: "float64" });
+    const x32 = randn([33, 4], { dtype: "float32" });
+    setBackend("js");
+    const want = [softmax(x64, -1), softmax(x32, 0), layerNorm(x64, 1, null, null, 1e-5)];
+    setBackend("wasm");
+    const got = [softmax(x64, -1), softmax(x32, 0), layerNorm(x64, 1, null, null, 1e-5)];
+    got.forEach((a, i) => expect(logicalValues(a)).toEqual(logicalValues(want[i]!)));
+    // Under the thresholds the wasm backend gives the TypeScript kernels' bits.
+    Object.assign(kernelTuning, { softmaxMin: Infinity, layerNormMin: Infinity });
+    try {
+      const small = randn([8, 33], { dtype: "float32" });
+      const [a, c] = [softmax(small, -1), layerNorm(small, 1, null, null, 1e-5)];
+      setBackend("js");
+      expect(logicalValues(a)).toEqual(logicalValues(softmax(small, -1)));
+      expect(logicalValues(c)).toEqual(logicalValues(layerNorm(small, 1, null, null, 1e-5)));
+    } finally {
+      Object.assign(kernelTuning, { softmaxMin: 0, layerNormMin: 0 });
+    }
+  });
+
+  it("runs on an unshared memory of its own that stays flat over 5,000 calls of varying sizes", () => {
+    setBackend("wasm");
+    kernelTuning.chunkElements = saved.chunkElements;
+    const rt = localRuntime()!;
+    expect(rt.shared).toBe(false);
+    if (wasmRuntime()!.shared) expect(rt).not.toBe(wasmRuntime());
+    manualSeed(4);
+    const xs = [[3, 5], [64, 64], [17, 129], [1024, 65], [300, 128]].map((s) => randn(s, { dtype: "float32" }));
+    const run = (x: NDArray) => {
+      const y = softmax(x, -1);
+      softmaxBackward(y, x, -1);
+      logSoftmaxBackward(logSoftmax(x, -1), x, -1);
+      layerNormBackward(x, y, null, 1, 1e-5);
+      layerNorm(x, 1, null, null, 1e-5);
+    };
+    for (const x of xs) run(x);
+    const bytes = rt.memory.buffer.byteLength;
+    for (let i = 0; i < 1000; i++) run(xs[i % xs.length]!);
+    expect(rt.memory.buffer.byteLength).toBe(bytes);
+  });
+});
