@@ -300,17 +300,34 @@ export function forEachRow(
     visit(offsets, n, rowStrides);
     return;
   }
-  const counter = new Array<number>(outer).fill(0);
+  // Flat typed arrays for the odometer: step[j * outer + d] advances operand j along dim d,
+  // back[...] rewinds a finished dim; the per-row work is a few typed-array reads.
+  const step = new Float64Array(k * outer);
+  const back = new Float64Array(k * outer);
+  for (let j = 0; j < k; j++) {
+    for (let d = 0; d < outer; d++) {
+      step[j * outer + d] = strides[j]![d]!;
+      back[j * outer + d] = strides[j]![d]! * (dims[d]! - 1);
+    }
+  }
+  const counter = new Int32Array(outer);
+  const last = outer - 1;
+  const lastSize = dims[last]!;
   for (;;) {
-    visit(offsets, n, rowStrides);
-    let d = outer - 1;
+    // The innermost outer dim without the odometer.
+    for (let i = 0; i < lastSize; i++) {
+      visit(offsets, n, rowStrides);
+      for (let j = 0; j < k; j++) offsets[j] = offsets[j]! + step[j * outer + last]!;
+    }
+    for (let j = 0; j < k; j++) offsets[j] = offsets[j]! - step[j * outer + last]! * lastSize;
+    let d = last - 1;
     for (; d >= 0; d--) {
       if (++counter[d]! < dims[d]!) {
-        for (let j = 0; j < k; j++) offsets[j] = offsets[j]! + strides[j]![d]!;
+        for (let j = 0; j < k; j++) offsets[j] = offsets[j]! + step[j * outer + d]!;
         break;
       }
       counter[d] = 0;
-      for (let j = 0; j < k; j++) offsets[j] = offsets[j]! - strides[j]![d]! * (dims[d]! - 1);
+      for (let j = 0; j < k; j++) offsets[j] = offsets[j]! - back[j * outer + d]!;
     }
     if (d < 0) return;
   }

@@ -23,14 +23,23 @@ export const matmul = defineOp<void, readonly [NDArray, NDArray]>({
     // dA = G B^T, dB = A^T G
     let ga = na ? g2.matmul(b2.transpose(-1, -2)) : null;
     let gb: Tensor | null = null;
-    if (nb && b2.ndim === 2 && a2.ndim > 2) {
+    if (nb && b2.ndim === 2) {
       // A matrix applied to a batch (a Linear layer): fold the batch into the product's depth,
       // one gemm (rows of A^T against rows of G) instead of a batch of gemms summed afterwards.
-      const k = a2.shape[a2.ndim - 1]!;
-      gb = a2.reshape([-1, k]).transpose(0, 1).matmul(g2.reshape([-1, g2.shape[g2.ndim - 1]!]));
+      const rowsA = a2.reshape([-1, a2.shape[a2.ndim - 1]!]);
+      const rowsG = g2.reshape([-1, g2.shape[g2.ndim - 1]!]);
+      // For b = W^T (Linear's weight, a transposed view) compute (G^T A)^T: its transpose
+      // back to W is then contiguous, so W.grad is a plain copy, not a transposing one.
+      gb = isTransposed(b2) ? rowsG.transpose(0, 1).matmul(rowsA).transpose(0, 1) : rowsA.transpose(0, 1).matmul(rowsG);
     } else if (nb) gb = a2.transpose(-1, -2).matmul(g2);
     if (ga && a.ndim === 1) ga = ga.squeeze(-2);
     if (gb && b.ndim === 1) gb = gb.squeeze(-1);
     return [ga, gb];
   },
 });
+
+/** Whether a matrix is the transpose of a contiguous one (column-major storage). */
+function isTransposed(m: Tensor): boolean {
+  const { shape, strides } = m.array;
+  return shape[0]! > 1 && shape[1]! > 1 && strides[0] === 1 && strides[1] === shape[0];
+}

@@ -172,8 +172,10 @@ export function multiHeadAttentionForward(
   const scores = qh.div(Math.sqrt(headDim)).matmul(kh.transpose(-2, -1));
   let weights = maskedSoftmax(scores, bias);
   if (p > 0) weights = dropout(weights, p, true);
-  let out = weights.matmul(vh).permute([2, 0, 1, 3]).reshape([L * N, E]);
-  out = linear(out, outProjWeight, outProjBias).view([L, N, E]);
+  // Merge heads batch-major ([N, L, E] rows): the one copy here then leaves a batch-first
+  // caller's result contiguous once the module transposes it back.
+  let out = weights.matmul(vh).permute([0, 2, 1, 3]).reshape([N * L, E]);
+  out = linear(out, outProjWeight, outProjBias).view([N, L, E]).transpose(0, 1);
 
   let returned: Tensor | null = null;
   if (options.needWeights ?? true) {
@@ -209,11 +211,21 @@ function projectInputs(
   }
   if (!w) throw new RangeError(`${op}: inProjWeight is required without separate projection weights`);
   if (q === k && k === v) {
-    const [a, c, d] = linear(q, w, b).chunk(3, -1) as [Tensor, Tensor, Tensor];
+    const [a, c, d] = tokenLinear(q, w, b).chunk(3, -1) as [Tensor, Tensor, Tensor];
     return [a, c, d];
   }
   const [wq, wk, wv] = w.chunk(3) as [Tensor, Tensor, Tensor];
-  return [linear(q, wq, bq), linear(k, wk, bk), linear(v, wv, bv)];
+  return [tokenLinear(q, wq, bq), tokenLinear(k, wk, bk), tokenLinear(v, wv, bv)];
+}
+
+/**
+ * linear(x, w, b) for [S, N, E] tokens; when x is a batch-first tensor seen sequence-first (the
+ * module's batchFirst transpose), the product runs on the batch-first storage and the result is
+ * transposed back: the same numbers, without copying x (a product folds its batch by reshape).
+ */
+function tokenLinear(x: Tensor, w: Tensor, b: Tensor | null): Tensor {
+  const flipped = x.ndim === 3 ? x.transpose(0, 1) : null;
+  return flipped && !x.array.isContiguous() && flipped.array.isContiguous() ? linear(flipped, w, b).transpose(0, 1) : linear(x, w, b);
 }
 
 /** The attention mask as an additive bias of shape [1 or N * numHeads, L, S]. */

@@ -4,7 +4,7 @@
  * class can use it without importing the kernels that import NDArray.
  */
 import type { DType, Storage } from "../dtype.js";
-import { forEachRow, type Operand, type Shape } from "../layout.js";
+import { coalesce, forEachRow, numel, type Operand, type Shape } from "../layout.js";
 
 /**
  * Copies the elements of `src` (any strides) into `dst` (any strides) over `shape`,
@@ -20,6 +20,7 @@ export function copyStrided(
   dstDType: DType,
 ): void {
   const toBool = dstDType === "bool";
+  if (!toBool && copyRows(shape, src, srcLayout, dst, dstLayout)) return;
   forEachRow(shape, [dstLayout, srcLayout], (off, n, st) => {
     const o = off[0]!;
     const i = off[1]!;
@@ -27,10 +28,43 @@ export function copyStrided(
     const is = st[1]!;
     if (toBool) {
       for (let j = 0; j < n; j++) dst[o + j * os] = src[i + j * is] !== 0 ? 1 : 0;
-    } else if (os === 1 && is === 1 && src.constructor === dst.constructor) {
+    } else if (os === 1 && is === 1 && n >= 64 && src.constructor === dst.constructor) {
+      // a block copy pays for its subarray only on longer rows
       dst.set(src.subarray(i, i + n) as never, o);
     } else {
       for (let j = 0; j < n; j++) dst[o + j * os] = src[i + j * is]!;
     }
   });
+}
+
+/**
+ * The copy without a per-row callback, for layouts of up to three dims once coalesced (every
+ * view the models make: transposes, head splits and merges): the loops are written out, so
+ * short rows cost a few instructions each. False for deeper layouts.
+ */
+function copyRows(shape: Shape, src: Storage, srcLayout: Operand, dst: Storage, dstLayout: Operand): boolean {
+  if (numel(shape) === 0) return true;
+  const { shape: dims, strides } = coalesce(shape, [dstLayout.strides, srcLayout.strides]);
+  if (dims.length > 3) return false;
+  while (dims.length < 3) {
+    dims.unshift(1);
+    strides[0]!.unshift(0);
+    strides[1]!.unshift(0);
+  }
+  const [n0, n1, n2] = dims as [number, number, number];
+  const [o0, o1, o2] = strides[0] as [number, number, number];
+  const [i0, i1, i2] = strides[1] as [number, number, number];
+  for (let a = 0; a < n0; a++) {
+    for (let b = 0; b < n1; b++) {
+      let o = dstLayout.offset + a * o0 + b * o1;
+      let i = srcLayout.offset + a * i0 + b * i1;
+      if (o2 === 1 && i2 === 1) {
+        if (n2 >= 64 && src.constructor === dst.constructor) dst.set(src.subarray(i, i + n2) as never, o);
+        else for (let c = 0; c < n2; c++) dst[o + c] = src[i + c]!;
+      } else {
+        for (let c = 0; c < n2; c++, o += o2, i += i2) dst[o] = src[i]!;
+      }
+    }
+  }
+  return true;
 }

@@ -67,6 +67,7 @@ export function scatterAdd(a: NDArray, dim: number, index: NDArray, src: NDArray
   const step = out.strides[d] ?? 0;
   const [od, id, sd] = [out.data, index.data, src.data];
   const toBool = out.dtype === "bool"; // bool addition is logical or, as in PyTorch
+  if (!toBool && addSlices(out, d, index, src)) return out;
   const operands = [index, src, { strides: withoutDim(out, d), offset: 0 }];
   forEachRow(index.shape, operands, (off, n, st) => {
     for (let i = 0; i < n; i++) {
@@ -78,6 +79,40 @@ export function scatterAdd(a: NDArray, dim: number, index: NDArray, src: NDArray
     }
   });
   return out;
+}
+
+/**
+ * scatterAdd's common case, an index that varies only along `d` (a 1-d index expanded: the
+ * backward of indexSelect, so of every embedding), with `out` and `src` contiguous and the index
+ * covering every position of the other dims: slice i of src is added to slice index[i] of out,
+ * block by block in memory order (same additions, same order as the general loop). False, with
+ * nothing written, where that does not apply.
+ */
+function addSlices(out: NDArray, d: number, index: NDArray, src: NDArray): boolean {
+  if (out.ndim === 0 || !out.isContiguous() || !src.isContiguous()) return false;
+  for (let j = 0; j < out.ndim; j++) {
+    if (index.shape[j] !== src.shape[j]) return false;
+    if (j !== d && (index.strides[j] !== 0 || index.shape[j] !== out.shape[j])) return false;
+  }
+  const size = out.shape[d]!;
+  const m = index.shape[d]!;
+  const outer = numel(out.shape.slice(0, d));
+  const inner = numel(out.shape.slice(d + 1));
+  const picks = new Int32Array(m);
+  for (let i = 0; i < m; i++) {
+    const k = index.data[index.offset + i * index.strides[d]!]!;
+    if (k < 0 || k >= size) throw outOfBounds("scatterAdd", k, d, size);
+    picks[i] = k;
+  }
+  const [od, sd] = [out.data, src.data];
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < m; i++) {
+      const to = out.offset + (o * size + picks[i]!) * inner;
+      const from = src.offset + (o * m + i) * inner;
+      for (let j = 0; j < inner; j++) od[to + j] = od[to + j]! + sd[from + j]!;
+    }
+  }
+  return true;
 }
 
 /**

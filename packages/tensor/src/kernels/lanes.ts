@@ -19,6 +19,8 @@ export interface LanePlan {
   readonly keepdimShape: number[];
   /** Elements per lane. */
   readonly length: number;
+  /** Whether the reduced dims are the leading ones (0, 1, ..., k - 1). */
+  readonly leading: boolean;
   /** Visits every lane, kept positions in row-major order. */
   forEach(visit: LaneVisitor): void;
 }
@@ -46,6 +48,7 @@ export function planLanes(a: NDArray, dims: readonly number[]): LanePlan {
     keptShape,
     keepdimShape,
     length,
+    leading: dims.every((d, i) => d === i),
     forEach(visit) {
       let outIndex = 0;
       forEachRow(keptShape, [keptLayout], (off, count, st) => {

@@ -103,13 +103,47 @@ function argminInLane(d: Storage, o: number, n: number, s: number): number {
 /** Sum over `dims` (bool/int32 sum to int32, wrapping). Matches `torch.sum`. */
 export function sum(a: NDArray, dims?: Dims, keepdim = false): NDArray {
   const dtype = integerSumType(a.dtype);
-  return reduceLanes(plan("sum", a, dims), keepdim, dtype, dtype === "int32" ? sumInt32Lane : sumLane);
+  const p = plan("sum", a, dims);
+  if (isFloating(a.dtype)) {
+    const fast = sumLeadingDims(a, p, keepdim);
+    if (fast !== null) return fast;
+  }
+  return reduceLanes(p, keepdim, dtype, dtype === "int32" ? sumInt32Lane : sumLane);
+}
+
+/**
+ * The float sum over leading dims of a contiguous array (a bias gradient: [rows, n] -> [n]) row
+ * by row into float64 accumulators, so memory is read in order; each output element adds the
+ * same values in the same order as its lane would, so the result is bitwise the lane loop's
+ * (a mean divides by `divisor` before rounding, as its lane does).
+ * Null where the plan is not that case.
+ */
+function sumLeadingDims(a: NDArray, p: LanePlan, keepdim: boolean, divisor = 1): NDArray | null {
+  const n = p.keptShape.reduce((x, y) => x * y, 1);
+  const rows = p.length;
+  if (rows < 2 || n < 2 || !a.isContiguous() || !p.leading) return null;
+  const acc = new Float64Array(n);
+  const d = a.data;
+  let r = 0;
+  let o = a.offset;
+  // Four rows per pass halve the accumulator traffic; the additions stay in row order.
+  for (; r + 4 <= rows; r += 4, o += 4 * n) {
+    for (let j = 0; j < n; j++) acc[j] = acc[j]! + d[o + j]! + d[o + n + j]! + d[o + 2 * n + j]! + d[o + 3 * n + j]!;
+  }
+  for (; r < rows; r++, o += n) {
+    for (let j = 0; j < n; j++) acc[j] = acc[j]! + d[o + j]!;
+  }
+  if (divisor !== 1) for (let j = 0; j < n; j++) acc[j] = acc[j]! / divisor;
+  const out = empty(keepdim ? p.keepdimShape : p.keptShape, a.dtype);
+  out.data.set(acc);
+  return out;
 }
 
 /** Mean over `dims` (float tensors only, as in PyTorch). Matches `torch.mean`. */
 export function mean(a: NDArray, dims?: Dims, keepdim = false): NDArray {
   requireFloat("mean", a);
-  return reduceLanes(plan("mean", a, dims), keepdim, a.dtype, (d, o, n, s) => sumLane(d, o, n, s) / n);
+  const p = plan("mean", a, dims);
+  return sumLeadingDims(a, p, keepdim, p.length) ?? reduceLanes(p, keepdim, a.dtype, (d, o, n, s) => sumLane(d, o, n, s) / n);
 }
 
 /** Product over `dims` (bool/int32 give int32, wrapping like C). Matches `torch.prod`. */
