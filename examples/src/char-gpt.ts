@@ -10,7 +10,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import * as tg from "typegrad";
-import { loadCheckpoint, saveCheckpoint } from "./lib/checkpoint.js";
+import { checkpointConfig, loadCheckpoint, saveCheckpoint } from "./lib/checkpoint.js";
 import { defaultOut, runCli, type Options } from "./lib/cli.js";
 import { loadCorpus, type Corpus } from "./lib/corpus.js";
 import { progress } from "./lib/progress.js";
@@ -118,6 +118,11 @@ export interface CharGptResult {
   sample: string;
 }
 
+/** Options a resumed run must share with the checkpoint's (the model, the data and the step count). */
+const RUN_SHAPING = ["context", "dModel", "heads", "layers", "chars", "batch", "steps", "seed"] as const;
+
+const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
 /** Trains (or resumes) the char-level GPT. */
 export function trainCharGpt(o: CharGptOptions, corpus: Corpus = loadCorpus(o.chars)): CharGptResult {
   tg.manualSeed(o.seed);
@@ -131,6 +136,12 @@ export function trainCharGpt(o: CharGptOptions, corpus: Corpus = loadCorpus(o.ch
   let start = 0;
   if (o.resume) {
     if (!existsSync(checkpointPath)) throw new Error(`--resume: no checkpoint at ${checkpointPath}`);
+    const saved = checkpointConfig(checkpointPath);
+    const changed = RUN_SHAPING.filter((k) => saved[k] !== o[k]);
+    if (changed.length > 0) {
+      const what = changed.map((k) => `--${kebab(k)} ${String(saved[k])} in the checkpoint, ${String(o[k])} now`).join("; ");
+      throw new Error(`--resume: the checkpoint at ${checkpointPath} was written with other options (${what})`);
+    }
     const info = loadCheckpoint(checkpointPath, model, opt, sched);
     start = info.step;
     losses = info.extra.losses as number[];

@@ -57,6 +57,7 @@ describe("char-gpt", () => {
     const resumed = trainCharGpt({ ...tiny(out), resume: true }, corpus);
     expect(resumed.losses).toEqual(full.losses);
     expect(resumed.validation).toEqual(full.validation);
+    expect(() => trainCharGpt({ ...tiny(out), heads: 4, resume: true }, corpus)).toThrow(/--resume: .* other options \(--heads 2 in the checkpoint, 4 now\)/);
   });
 
   it("follows L1's learning-rate schedule", () => {
@@ -85,5 +86,15 @@ describe("command-line options", () => {
     expect(() => parseOptions(SORT_OPTIONS, ["--steps", "0"])).toThrow(/--steps must be >= 1, got 0/);
     expect(() => parseOptions(SORT_OPTIONS, ["--nope"])).toThrow(UsageError);
     expect(usage("pnpm demo", "Sorts.", SORT_OPTIONS)).toContain("--d-model <int>");
+  });
+});
+
+describe("pytorch-to-typegrad", () => {
+  const source = (file: string) => readFileSync(new URL(file, import.meta.url), "utf8");
+
+  it("is the loop the root README shows, in both languages", () => {
+    const readme = source("../../README.md");
+    expect(readme).toContain(source("./pytorch-to-typegrad.ts").split("*/\n")[1]!.trim());
+    expect(readme).toContain(source("./pytorch-to-typegrad.py").split("\n").slice(1).join("\n").trim());
   });
 });

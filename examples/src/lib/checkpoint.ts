@@ -51,15 +51,26 @@ export function saveCheckpoint(
   tg.nn.saveSafetensors(tensors, path, { "typegrad.checkpoint": JSON.stringify(meta) });
 }
 
+/** The metadata of a checkpoint saved by `saveCheckpoint`, validated as one (tensors not read). */
+function readMeta(path: string, bytes: Uint8Array): Meta {
+  const raw = tg.nn.safetensorsMetadata(bytes)["typegrad.checkpoint"];
+  if (!raw) throw new Error(`${path} is a safetensors file but not a typegrad checkpoint (no "typegrad.checkpoint" metadata)`);
+  return JSON.parse(raw) as Meta;
+}
+
+/** The run config a checkpoint was written with (to compare before restoring anything). */
+export function checkpointConfig(path: string): Record<string, unknown> {
+  if (!existsSync(path)) throw new Error(`checkpoint ${path} does not exist`);
+  return readMeta(path, new Uint8Array(readFileSync(path))).config;
+}
+
 /** Restores a checkpoint saved by `saveCheckpoint` into the given objects; returns its info. */
 export function loadCheckpoint(
   path: string, model: tg.nn.Module, optimizer: Optimizer, scheduler: { loadStateDict(s: never): void } | null,
 ): CheckpointInfo {
   if (!existsSync(path)) throw new Error(`checkpoint ${path} does not exist`);
   const bytes = new Uint8Array(readFileSync(path));
-  const raw = tg.nn.safetensorsMetadata(bytes)["typegrad.checkpoint"];
-  if (!raw) throw new Error(`${path} is a safetensors file but not a typegrad checkpoint (no "typegrad.checkpoint" metadata)`);
-  const meta = JSON.parse(raw) as Meta;
+  const meta = readMeta(path, bytes);
   const tensors = tg.nn.parseSafetensors(bytes);
   const modelState: Record<string, Tensor> = {};
   const state: OptimizerStateDict["state"] = {};
