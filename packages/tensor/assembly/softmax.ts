@@ -6,28 +6,7 @@
  * NaN and infinities follow the TypeScript kernels (an all -inf row gives NaN).
  */
 import { vexp, vexp2 } from "./simd-math";
-
-// @ts-ignore: decorator
-@inline function lo(v: v128): v128 {
-  return f64x2.promote_low_f32x4(v);
-}
-
-// @ts-ignore: decorator
-@inline function hi(v: v128): v128 {
-  return f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 2, 3));
-}
-
-/** Two float64 pairs rounded to one float32 vector. */
-// @ts-ignore: decorator
-@inline function demote(l: v128, h: v128): v128 {
-  return v128.shuffle<f32>(f32x4.demote_f64x2_zero(l), f32x4.demote_f64x2_zero(h), 0, 1, 4, 5);
-}
-
-// @ts-ignore: decorator
-@inline function sum2(a: v128, b: v128): f64 {
-  const s = f64x2.add(a, b);
-  return f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
-}
+import { demote, hi, lo, sum2 } from "./f64-lanes";
 
 /** exp(x - m) with x - m exact: its float32 rounding error goes in as exp2's correction. */
 // @ts-ignore: decorator

@@ -111,10 +111,8 @@ describe.each(KERNEL_BACKENDS)("backend %s", (backend) => {
       );
     });
 
-    it("stays finite and correct near +-1e4 (exp of the raw inputs would overflow)", () => {
-      const cases = fc
-        .constantFrom(-1e4, 1e4)
-        .chain((c) => inputs({ min: c - 2, max: c + 2 }));
+    /** Large inputs: the result stays finite and matches the float64 reference. */
+    const expectFiniteAndCorrect = (cases: fc.Arbitrary<[NDArray, number]>) =>
       fc.assert(
         fc.property(cases, ([a, dim]) => {
           const want = reference(a, dim, log);
@@ -123,20 +121,14 @@ describe.each(KERNEL_BACKENDS)("backend %s", (backend) => {
         }),
         propertyConfig(),
       );
+
+    it("stays finite and correct near +-1e4 (exp of the raw inputs would overflow)", () => {
+      expectFiniteAndCorrect(fc.constantFrom(-1e4, 1e4).chain((c) => inputs({ min: c - 2, max: c + 2 })));
     });
 
     it("stays finite and correct for float64 inputs of magnitude up to 1e30", () => {
-      const cases = fc
-        .constantFrom<Domain>({ min: -1e30, max: 1e30 }, { min: 1e30, max: 1.001e30 }, { min: -1.001e30, max: -1e30 })
-        .chain((domain) => inputs(domain, fc.constant<DType>("float64")));
-      fc.assert(
-        fc.property(cases, ([a, dim]) => {
-          const want = reference(a, dim, log);
-          expect(want.every(Number.isFinite)).toBe(true);
-          expectValues(fn(a, dim), a.shape, want, scaledTolerance(a.dtype, maxAbs(a)));
-        }),
-        propertyConfig(),
-      );
+      const domains = fc.constantFrom<Domain>({ min: -1e30, max: 1e30 }, { min: 1e30, max: 1.001e30 }, { min: -1.001e30, max: -1e30 });
+      expectFiniteAndCorrect(domains.chain((domain) => inputs(domain, fc.constant<DType>("float64"))));
     });
 
     it("follows PyTorch on non-finite lanes: all -inf, any +inf or NaN give NaN; some -inf give 0 / -inf", () => {
