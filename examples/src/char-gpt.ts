@@ -118,8 +118,11 @@ export interface CharGptResult {
   sample: string;
 }
 
-/** Options a resumed run must share with the checkpoint's (the model, the data and the step count). */
-const RUN_SHAPING = ["context", "dModel", "heads", "layers", "chars", "batch", "steps", "seed"] as const;
+/**
+ * Options a resumed run must share with the checkpoint's: the model, the data, and everything
+ * the schedule and the update read (a different value would silently mix two runs).
+ */
+const RUN_SHAPING = ["context", "dModel", "heads", "layers", "chars", "batch", "steps", "seed", "lr", "minLr", "warmup", "weightDecay", "clip"] as const;
 
 const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 

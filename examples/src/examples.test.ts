@@ -58,6 +58,7 @@ describe("char-gpt", () => {
     expect(resumed.losses).toEqual(full.losses);
     expect(resumed.validation).toEqual(full.validation);
     expect(() => trainCharGpt({ ...tiny(out), heads: 4, resume: true }, corpus)).toThrow(/--resume: .* other options \(--heads 2 in the checkpoint, 4 now\)/);
+    expect(() => trainCharGpt({ ...tiny(out), lr: 1e-3, resume: true }, corpus)).toThrow(/--lr 0\.003 in the checkpoint, 0\.001 now/);
   });
 
   it("follows L1's learning-rate schedule", () => {

@@ -248,3 +248,20 @@ describe("memory", () => {
     expect(x.grad).toBeInstanceOf(Tensor);
   });
 });
+
+describe("matmul backward with empty dims", () => {
+  it.each([
+    [[3, 0], [0, 4]],
+    [[3, 4], [4, 0]],
+    [[0], [0, 4]],
+    [[2, 0, 3], [3, 5]],
+  ])("%j @ %j gives zero-filled gradients of the operands' shapes", (sa, sb) => {
+    const a = randn(sa, { dtype: "float64", requiresGrad: true });
+    const b = randn(sb, { dtype: "float64", requiresGrad: true });
+    a.matmul(b).sum().backward();
+    expect(a.grad!.shape).toEqual(sa);
+    expect(b.grad!.shape).toEqual(sb);
+    expect([...a.grad!.array.toArray(), ...b.grad!.array.toArray()].every((v) => v === 0)).toBe(true);
+  });
+});
+

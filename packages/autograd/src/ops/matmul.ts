@@ -26,8 +26,10 @@ export const matmul = defineOp<void, readonly [NDArray, NDArray]>({
     if (nb && b2.ndim === 2) {
       // A matrix applied to a batch (a Linear layer): fold the batch into the product's depth,
       // one gemm (rows of A^T against rows of G) instead of a batch of gemms summed afterwards.
-      const rowsA = a2.reshape([-1, a2.shape[a2.ndim - 1]!]);
-      const rowsG = g2.reshape([-1, g2.shape[g2.ndim - 1]!]);
+      // (Explicit row counts: reshape cannot infer -1 next to a 0-sized dim.)
+      const rows = a2.shape.slice(0, -1).reduce((x, y) => x * y, 1);
+      const rowsA = a2.reshape([rows, a2.shape[a2.ndim - 1]!]);
+      const rowsG = g2.reshape([rows, g2.shape[g2.ndim - 1]!]);
       // For b = W^T (Linear's weight, a transposed view) compute (G^T A)^T: its transpose
       // back to W is then contiguous, so W.grad is a plain copy, not a transposing one.
       gb = isTransposed(b2) ? rowsG.transpose(0, 1).matmul(rowsA).transpose(0, 1) : rowsA.transpose(0, 1).matmul(rowsG);

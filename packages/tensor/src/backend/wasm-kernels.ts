@@ -90,6 +90,7 @@ export function wasmUnaryGrad(
 export function wasmBinary(
   op: BinaryKernel, a: Float32Array, aOff: number, n: number, b: Float32Array | number, bOff: number, bn: number, dst: Float32Array, dOff: number,
 ): boolean {
+  if (bn < 1 || n % bn !== 0) return false;
   const whole = bn === n && bn > 1;
   const rowsPer = whole ? 1 : Math.max(1, Math.floor(kernelTuning.chunkElements / bn));
   const chunk = whole ? Math.min(n, kernelTuning.chunkElements) : Math.min(n, rowsPer * bn);

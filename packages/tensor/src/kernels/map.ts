@@ -190,7 +190,9 @@ function wasmArith(name: string, op: BinaryKernel, a: Operand, b: Operand, out?:
   if (typeof b === "object" && b.dtype !== "float32") return null;
   let [x, y, code] = [a, b, op];
   if (typeof x !== "object" || (typeof y === "object" && y.size > x.size)) [x, y, code] = [b, a, SWAPPED[op]];
-  if (typeof x !== "object" || x.size < kernelTuning.binaryMin || !x.isContiguous()) return null;
+  // An empty operand broadcasts to an empty result: the row loops handle its shape.
+  if (typeof x !== "object" || x.size === 0 || x.size < kernelTuning.binaryMin || !x.isContiguous()) return null;
+  if (typeof y === "object" && y.size === 0) return null;
   let bn = 1;
   if (typeof y === "object") {
     if (y.ndim > x.ndim || (y.size > 1 && (!y.isContiguous() || !trailing(x.shape, y.shape)))) return null;

@@ -14,11 +14,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getBackend, setBackend } from "../backend/index.js";
 import { kernelTuning } from "../backend/wasm-kernels.js";
 import { localRuntime, wasmRuntime } from "../backend/wasm.js";
-import { array } from "../create.js";
+import { array, ones, zeros } from "../create.js";
 import type { NDArray } from "../ndarray.js";
 import { manualSeed, randn } from "../random.js";
 import { propertyConfig } from "../testing/config.js";
 import { logicalValues } from "../testing/reference.js";
+import { add, mul } from "./map.js";
 import { layerNorm, layerNormBackward } from "./normalization.js";
 import { logSoftmax, logSoftmaxBackward, softmax, softmaxBackward } from "./softmax.js";
 
@@ -152,6 +153,13 @@ describe("WebAssembly fused kernels against the TypeScript ones", () => {
     } finally {
       Object.assign(kernelTuning, { softmaxMin: 0, layerNormMin: 0 });
     }
+  });
+
+  it("leaves arithmetic with an empty operand to the row loops (the broadcast shape, no trap)", () => {
+    setBackend("wasm");
+    const bias = ones([1, 2048], { dtype: "float32" });
+    expect(add(zeros([0, 2048], { dtype: "float32" }), bias).shape).toEqual([0, 2048]);
+    expect(mul(bias, zeros([0, 1], { dtype: "float32" })).shape).toEqual([0, 2048]);
   });
 
   it("runs on an unshared memory of its own that stays flat over 5,000 calls of varying sizes", () => {
