@@ -210,10 +210,10 @@ function projectInputs(
     return [linear(q, wq, bq), linear(k, wk, bk), linear(v, wv, bv)];
   }
   if (!w) throw new RangeError(`${op}: inProjWeight is required without separate projection weights`);
-  if (q === k && k === v) {
-    const [a, c, d] = tokenLinear(q, w, b).chunk(3, -1) as [Tensor, Tensor, Tensor];
-    return [a, c, d];
-  }
+  // One product per projection even for self-attention, where PyTorch projects once and chunks
+  // the result: each output is then contiguous, and in backward each gradient stays its own
+  // [S, N, E] tensor instead of being scattered into a zeroed [S, N, 3E] one and summed
+  // (W2: about 8% faster in 5 alternating runs; W3 unchanged within noise).
   const [wq, wk, wv] = w.chunk(3) as [Tensor, Tensor, Tensor];
   return [tokenLinear(q, wq, bq), tokenLinear(k, wk, bk), tokenLinear(v, wv, bv)];
 }
