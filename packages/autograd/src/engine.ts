@@ -178,6 +178,9 @@ function callRule(node: Node, grad: Tensor): (Tensor | null)[] {
     params: node.params,
     needsInputGrad: node.next.map((e) => e !== null),
     inputShapes: node.inputMeta.map((m) => m?.shape ?? []),
+    get inputStrides() {
+      return node.inputMeta.map((m) => m?.strides ?? []);
+    },
   };
   const result = node.spec.backward(grad, ctx as never);
   if (!Array.isArray(result) || result.length !== node.next.length) {

@@ -59,6 +59,8 @@ export type GradHook = (grad: Tensor) => Tensor | void;
 export interface InputMeta {
   readonly shape: readonly number[];
   readonly dtype: DType;
+  /** The input's strides (its memory order, for rules that materialize a gradient like it). */
+  readonly strides: readonly number[];
 }
 
 /** The backward half of one op application. */

@@ -44,6 +44,23 @@ export function contiguousStrides(shape: Shape): number[] {
   return strides;
 }
 
+/**
+ * Gap-free strides for `shape` whose dims are ordered in memory as those of `like` (strides of
+ * a layout of the same shape): the largest stride outermost, ties kept in dim order. A
+ * transposed `like` gives transposed strides; a contiguous one gives row-major strides.
+ */
+export function denseStridesLike(shape: Shape, like: Shape): number[] {
+  const order = shape.map((_, d) => d).sort((a, b) => Math.abs(like[b] ?? 0) - Math.abs(like[a] ?? 0) || a - b);
+  const strides = new Array<number>(shape.length);
+  let stride = 1;
+  for (let k = order.length - 1; k >= 0; k--) {
+    const d = order[k]!;
+    strides[d] = stride;
+    stride *= Math.max(shape[d]!, 1);
+  }
+  return strides;
+}
+
 /** True when the layout is row-major with no gaps (strides of size-1 dims do not matter). */
 export function isContiguousLayout(shape: Shape, strides: Shape): boolean {
   let expected = 1;

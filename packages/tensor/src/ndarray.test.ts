@@ -79,6 +79,31 @@ describe("views equal the same operation done by copying", () => {
     );
   });
 
+  it("reshapeLike reads the row-major elements and lays a copy out in the order of `like`", () => {
+    fc.assert(
+      fc.property(ndarrays(), shapes(), fc.infiniteStream(fc.integer()), (a, target, keys) => {
+        const shape = numel(target) === a.size ? target : [a.size];
+        // `like`: strides of `shape` in a random dim order (a permuted dense layout).
+        const order = shape.map((_, d) => d).sort((p, q) => (keys.next().value as number) % 3 - 1 || p - q);
+        const like = new Array<number>(shape.length);
+        let stride = 1;
+        for (let k = order.length - 1; k >= 0; k--) {
+          like[order[k]!] = stride;
+          stride *= Math.max(shape[order[k]!]!, 1);
+        }
+        const r = a.reshapeLike(shape, like);
+        expectValues(r, shape, logicalValues(a));
+        if (!r.sharesStorage(a) && a.size > 0) {
+          // a copy: gap-free, and in like's memory order wherever dims have more than one element
+          expect(Math.max(...r.shape.map((s, d) => (s > 1 ? (s - 1) * r.strides[d]! : 0))) + 1).toBe(a.size);
+          const big = shape.map((_, d) => d).filter((d) => shape[d]! > 1);
+          for (const p of big) for (const q of big) if (like[p]! > like[q]!) expect(r.strides[p]!).toBeGreaterThan(r.strides[q]!);
+        }
+      }),
+      propertyConfig(),
+    );
+  });
+
   it("slice with start, end and step (negative and out-of-range bounds clamp like Python)", () => {
     fc.assert(
       fc.property(withDim, fc.integer({ min: -5, max: 5 }), fc.integer({ min: -5, max: 5 }), fc.integer({ min: 1, max: 3 }), ([a, dim], start, end, step) => {

@@ -10,6 +10,7 @@ import {
   broadcastShapes,
   broadcastStrides,
   contiguousStrides,
+  denseStridesLike,
   flattenShape,
   fmtShape,
   inferShape,
@@ -109,6 +110,24 @@ export class NDArray {
     const strides = viewStrides(this.shape, this.strides, target);
     if (strides) return new NDArray(this.data, target, strides, this.offset, this.dtype);
     return this.clone().reshape(target);
+  }
+
+  /**
+   * reshape, except that a copy (when no view is possible) is laid out in the dim order of
+   * `like`, strides of a layout of the new shape: a gradient flowing back into a transposed
+   * tensor is materialized transposed, so the ops after it read it without another copy.
+   */
+  reshapeLike(shape: readonly number[], like: readonly number[]): NDArray {
+    const target = inferShape(shape, this.size, "reshape");
+    const strides = viewStrides(this.shape, this.strides, target);
+    if (strides) return new NDArray(this.data, target, strides, this.offset, this.dtype);
+    if (like.length !== target.length) return this.clone().reshape(target);
+    const outStrides = denseStridesLike(target, like);
+    const asThis = viewStrides(target, outStrides, this.shape);
+    if (!asThis) return this.clone().reshape(target);
+    const data = allocStorage(this.dtype, this.size);
+    copyStrided(this.shape, this.data, this, data, { strides: asThis, offset: 0 }, this.dtype);
+    return new NDArray(data, target, outStrides, 0, this.dtype);
   }
 
   /** Same elements, new shape, always a view; throws when the strides do not allow one. Matches `torch.Tensor.view`. */

@@ -30,6 +30,8 @@ export interface OpContext<P, In extends ArrayInputs = readonly NDArray[]> {
   readonly needsInputGrad: readonly boolean[];
   /** Shape of each input (empty for a JS number). */
   readonly inputShapes: readonly (readonly number[])[];
+  /** Strides of each input (empty for a JS number): its memory order, a layout hint. */
+  readonly inputStrides: readonly (readonly number[])[];
 }
 
 /** A differentiable op: forward on NDArrays, backward on Tensors. */
@@ -81,8 +83,8 @@ function applyOp<P, In extends ArrayInputs>(spec: OpSpec<P, In>, inputs: TensorI
   for (const x of list) if (typeof x !== "number" && x.requiresGrad) tracked = true;
   if (!tracked) return result;
   const next: Edge[] = list.map((x) => (typeof x === "number" || !x.requiresGrad ? null : (x.gradFn ?? x)));
-  const meta: (InputMeta | null)[] = list.map((x) => (typeof x === "number" ? null : { shape: x.shape, dtype: x.dtype }));
-  const node = new Node(spec as OpSpec<unknown>, params, next, meta, { shape: result.shape, dtype: result.dtype });
+  const meta: (InputMeta | null)[] = list.map((x) => (typeof x === "number" ? null : { shape: x.shape, dtype: x.dtype, strides: x.array.strides }));
+  const node = new Node(spec as OpSpec<unknown>, params, next, meta, { shape: result.shape, dtype: result.dtype, strides: result.array.strides });
   if (spec.save?.inputs) node.savedInputs = list.map((x) => (typeof x === "number" ? x : new SavedTensor(x)));
   if (spec.save?.output) node.savedOutput = new SavedTensor(result);
   result.setGradFn(node);

@@ -9,18 +9,25 @@ import * as K from "@typegrad/tensor";
 import type { NDArray } from "@typegrad/tensor";
 import { defineOp, type PrimitiveOp } from "./define.js";
 
-/** Same elements, new shape (a view when the strides allow). */
-export const reshape = defineOp<{ shape: readonly number[] }>({
+type ReshapeParams = { shape: readonly number[]; like?: readonly number[] };
+
+/**
+ * Same elements, new shape (a view when the strides allow). `like` (strides of the new shape)
+ * lays a copy out in that memory order: gradients take their input's order, so the gradient of
+ * a transposed tensor stays transposed and is not copied again downstream.
+ */
+export const reshape: PrimitiveOp<ReshapeParams> = defineOp<ReshapeParams>({
   name: "reshape",
-  forward: ([x], { shape }) => x!.reshape(shape),
-  backward: (g, { inputShapes: [shape] }) => [g.reshape(shape!)], // elements are unchanged, only regrouped
+  forward: ([x], { shape, like }) => (like ? x!.reshapeLike(shape, like) : x!.reshape(shape)),
+  // elements are unchanged, only regrouped
+  backward: (g, { inputShapes: [shape], inputStrides: [like] }) => [reshape.apply([g], { shape: shape!, like: like! })],
 });
 
 /** Same elements, new shape, always a view (throws when the strides do not allow one). */
 export const view = defineOp<{ shape: readonly number[] }>({
   name: "view",
   forward: ([x], { shape }) => x!.view(shape),
-  backward: (g, { inputShapes: [shape] }) => [g.reshape(shape!)],
+  backward: (g, { inputShapes: [shape], inputStrides: [like] }) => [reshape.apply([g], { shape: shape!, like: like! })],
 });
 
 /** Dims reordered. */
