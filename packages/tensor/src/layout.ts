@@ -73,6 +73,23 @@ export function isContiguousLayout(shape: Shape, strides: Shape): boolean {
   return true;
 }
 
+/**
+ * True when the layout fills a gap-free block of storage in some dim order (a permutation of a
+ * contiguous layout: a transposed or head-split view of a whole array). Elementwise results of
+ * such an input can take its strides and be computed over the block in storage order.
+ */
+export function isDenseLayout(shape: Shape, strides: Shape): boolean {
+  const dims = shape.map((_, d) => d).filter((d) => shape[d] !== 1);
+  if (dims.some((d) => shape[d] === 0)) return true;
+  dims.sort((a, b) => strides[b]! - strides[a]! || a - b);
+  let expected = 1;
+  for (let k = dims.length - 1; k >= 0; k--) {
+    if (strides[dims[k]!] !== expected) return false;
+    expected *= shape[dims[k]!]!;
+  }
+  return true;
+}
+
 /** Wraps a possibly negative dim into [0, ndim); a 0-d tensor accepts -1 and 0, as in PyTorch. */
 export function normalizeDim(dim: number, ndim: number, op: string): number {
   const range = Math.max(ndim, 1);

@@ -38,31 +38,31 @@ export function copyStrided(
 }
 
 /**
- * The copy without a per-row callback, for layouts of up to three dims once coalesced (every
+ * The copy without a per-row callback, for layouts of up to four dims once coalesced (every
  * view the models make: transposes, head splits and merges): the loops are written out, so
  * short rows cost a few instructions each. False for deeper layouts.
  */
 function copyRows(shape: Shape, src: Storage, srcLayout: Operand, dst: Storage, dstLayout: Operand): boolean {
   if (numel(shape) === 0) return true;
   const { shape: dims, strides } = coalesce(shape, [dstLayout.strides, srcLayout.strides]);
-  if (dims.length > 3) return false;
-  while (dims.length < 3) {
+  if (dims.length > 4) return false;
+  while (dims.length < 4) {
     dims.unshift(1);
     strides[0]!.unshift(0);
     strides[1]!.unshift(0);
   }
-  const [n0, n1, n2] = dims as [number, number, number];
-  const [o0, o1, o2] = strides[0] as [number, number, number];
-  const [i0, i1, i2] = strides[1] as [number, number, number];
+  const [n0, n1, n2, n3] = dims as [number, number, number, number];
+  const [o0, o1, o2, o3] = strides[0] as [number, number, number, number];
+  const [i0, i1, i2, i3] = strides[1] as [number, number, number, number];
+  const block = n3 >= 64 && o3 === 1 && i3 === 1 && src.constructor === dst.constructor;
   for (let a = 0; a < n0; a++) {
     for (let b = 0; b < n1; b++) {
-      let o = dstLayout.offset + a * o0 + b * o1;
-      let i = srcLayout.offset + a * i0 + b * i1;
-      if (o2 === 1 && i2 === 1) {
-        if (n2 >= 64 && src.constructor === dst.constructor) dst.set(src.subarray(i, i + n2) as never, o);
-        else for (let c = 0; c < n2; c++) dst[o + c] = src[i + c]!;
-      } else {
-        for (let c = 0; c < n2; c++, o += o2, i += i2) dst[o] = src[i]!;
+      for (let c = 0; c < n2; c++) {
+        let o = dstLayout.offset + a * o0 + b * o1 + c * o2;
+        let i = srcLayout.offset + a * i0 + b * i1 + c * i2;
+        if (block) dst.set(src.subarray(i, i + n3) as never, o);
+        else if (o3 === 1 && i3 === 1) for (let e = 0; e < n3; e++) dst[o + e] = src[i + e]!;
+        else for (let e = 0; e < n3; e++, o += o3, i += i3) dst[o] = src[i]!;
       }
     }
   }

@@ -13,6 +13,7 @@ import { getBackend } from "../backend/index.js";
 import { kernelTuning, wasmBinary, wasmUnary, wasmUnaryGrad, type BinaryKernel, type GradKernel, type UnaryKernel } from "../backend/wasm-kernels.js";
 import { empty } from "../create.js";
 import { castScalarChecked, DEFAULT_FLOAT, isFloating, type DType } from "../dtype.js";
+import { isDenseLayout } from "../layout.js";
 import { NDArray } from "../ndarray.js";
 import {
   asDType,
@@ -60,9 +61,22 @@ function wasmSized(size: number): boolean {
 
 /** `op` of a float32 array in WebAssembly, or null where that does not apply (then the row loop runs). */
 function wasmMap(op: UnaryKernel, a: NDArray): NDArray | null {
-  if (!wasmSized(a.size) || !a.isContiguous()) return null;
-  const o = empty(a.shape, "float32");
+  if (!wasmSized(a.size)) return null;
+  const o = likeDense(a);
+  if (o === null) return null;
   return wasmUnary(op, a.data as Float32Array, a.offset, a.size, o.data as Float32Array, 0) ? o : null;
+}
+
+/**
+ * A fresh float32 result for an elementwise op of `a` when `a` fills a gap-free block of storage:
+ * contiguous, or in a permuted dim order (a transposed view), which the result then shares, as
+ * PyTorch's elementwise results keep a dense input's layout; the kernel runs over the block in
+ * storage order. Null for other layouts.
+ */
+function likeDense(a: NDArray): NDArray | null {
+  if (a.isContiguous()) return empty(a.shape, "float32");
+  if (!isDenseLayout(a.shape, a.strides)) return null;
+  return new NDArray(new Float32Array(a.size), a.shape, a.strides, 0, "float32");
 }
 
 /** g * op'(x) in WebAssembly for same-shape contiguous float32 arrays, or null. */
@@ -191,8 +205,9 @@ function wasmArith(name: string, op: BinaryKernel, a: Operand, b: Operand, out?:
   let [x, y, code] = [a, b, op];
   if (typeof x !== "object" || (typeof y === "object" && y.size > x.size)) [x, y, code] = [b, a, SWAPPED[op]];
   // An empty operand broadcasts to an empty result: the row loops handle its shape.
-  if (typeof x !== "object" || x.size === 0 || x.size < kernelTuning.binaryMin || !x.isContiguous()) return null;
+  if (typeof x !== "object" || x.size === 0 || x.size < kernelTuning.binaryMin) return null;
   if (typeof y === "object" && y.size === 0) return null;
+  if (!x.isContiguous()) return out === undefined ? wasmArithDense(code, x, y) : null;
   let bn = 1;
   if (typeof y === "object") {
     if (y.ndim > x.ndim || (y.size > 1 && (!y.isContiguous() || !trailing(x.shape, y.shape)))) return null;
@@ -203,6 +218,25 @@ function wasmArith(name: string, op: BinaryKernel, a: Operand, b: Operand, out?:
   const yv = typeof y === "object" ? (y.data as Float32Array) : Math.fround(y);
   const yOff = typeof y === "object" ? y.offset : 0;
   return wasmBinary(code, x.data as Float32Array, x.offset, x.size, yv, yOff, bn, o.data as Float32Array, o.offset) ? o : null;
+}
+
+/**
+ * `x op y` for a dense, non-contiguous x (a transposed view) with a scalar y, a one-element y,
+ * or a y of x's shape and strides: computed over x's storage block in storage order into a
+ * result with x's layout (see `likeDense`); null otherwise.
+ */
+function wasmArithDense(code: BinaryKernel, x: NDArray, y: Operand): NDArray | null {
+  let yv: Float32Array | number;
+  let yOff = 0;
+  let bn = 1;
+  if (typeof y === "number") yv = Math.fround(y);
+  else if (typeof y === "object" && y.size === 1 && y.ndim <= x.ndim) [yv, yOff] = [y.data as Float32Array, y.offset];
+  else if (typeof y === "object" && y.ndim === x.ndim && y.shape.every((s, d) => s === x.shape[d] && (s === 1 || y.strides[d] === x.strides[d]))) {
+    [yv, yOff, bn] = [y.data as Float32Array, y.offset, x.size];
+  } else return null;
+  const o = likeDense(x);
+  if (o === null) return null;
+  return wasmBinary(code, x.data as Float32Array, x.offset, x.size, yv, yOff, bn, o.data as Float32Array, 0) ? o : null;
 }
 
 /** Whether `small` (leading 1s dropped) is the trailing dims of `big`. */

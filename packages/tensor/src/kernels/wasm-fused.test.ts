@@ -19,7 +19,7 @@ import type { NDArray } from "../ndarray.js";
 import { manualSeed, randn } from "../random.js";
 import { propertyConfig } from "../testing/config.js";
 import { logicalValues } from "../testing/reference.js";
-import { add, mul } from "./map.js";
+import { add, div, exp, gelu, mul } from "./map.js";
 import { layerNorm, layerNormBackward } from "./normalization.js";
 import { logSoftmax, logSoftmaxBackward, softmax, softmaxBackward } from "./softmax.js";
 
@@ -153,6 +153,22 @@ describe("WebAssembly fused kernels against the TypeScript ones", () => {
     } finally {
       Object.assign(kernelTuning, { softmaxMin: 0, layerNormMin: 0 });
     }
+  });
+
+  it("keeps a transposed input's layout in elementwise results, with the TypeScript kernels' values", () => {
+    manualSeed(5);
+    const x = randn([3, 70, 33], { dtype: "float32" }).permute([2, 0, 1]);
+    const y = randn([3, 70, 33], { dtype: "float32" }).permute([2, 0, 1]);
+    const ops = [() => exp(x), () => gelu(x), () => div(x, 3), () => div(3, x), () => mul(x, y), () => add(x, array([2], { dtype: "float32" }))];
+    setBackend("js");
+    const want = ops.map((f) => logicalValues(f()));
+    setBackend("wasm");
+    ops.forEach((f, i) => {
+      const got = f();
+      expect(got.strides).toEqual(x.strides);
+      const tolerance = i < 2 ? 4 * 2 ** -23 : 0; // the SIMD exp and GELU are within a few ulp; arithmetic is exact
+      logicalValues(got).forEach((v, k) => expect(Math.abs(v - want[i]![k]!)).toBeLessThanOrEqual(tolerance * Math.max(1, Math.abs(want[i]![k]!))));
+    });
   });
 
   it("leaves arithmetic with an empty operand to the row loops (the broadcast shape, no trap)", () => {
