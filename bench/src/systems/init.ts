@@ -68,6 +68,17 @@ export interface AttentionSize {
 export const W0_SIZE: AttentionSize = { batch: 1, tokens: 8, embed: 32, heads: 2 };
 export const W2_SIZE: AttentionSize = { batch: 8, tokens: 128, embed: 256, heads: 8 };
 
+/** The sizes of W0 or W2. */
+export function attentionSize(workload: "W0" | "W2"): AttentionSize {
+  return workload === "W0" ? W0_SIZE : W2_SIZE;
+}
+
+/** The table label of W0 or W2, e.g. "W0 MHA B1 T8 E32 H2". */
+export function attentionLabel(workload: "W0" | "W2"): string {
+  const { batch, tokens, embed, heads } = attentionSize(workload);
+  return `${workload} MHA B${batch} T${tokens} E${embed} H${heads}`;
+}
+
 /** The W3 model and batch. */
 export const W3_CONFIG = { vocab: 65, context: 64, dModel: 128, heads: 4, layers: 2, batch: 16, lr: 3e-4, weightDecay: 0.01 };
 

@@ -19,7 +19,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { blockUntilReady, defaultDevice, init, jit, nn, numpy as np, tree, valueAndGrad } from "@jax-js/jax";
 import { measure } from "../timing.js";
-import { W0_SIZE, W2_SIZE, W3_CONFIG, attentionSpecs, gptBatch, gptSpecs, initValues, matmulOperands, type AttentionSize, type InitSpec } from "./init.js";
+import { W3_CONFIG, attentionLabel, attentionSize, attentionSpecs, gptBatch, gptSpecs, initValues, matmulOperands, type AttentionSize, type InitSpec } from "./init.js";
 import type { Plan, Result, SystemInfo } from "./types.js";
 
 type Arr = np.Array;
@@ -196,11 +196,11 @@ export async function runJax(info: SystemInfo, plan: Plan): Promise<Omit<Result,
   const base = { system: plan.system, detail: info.detail, workload: plan.workload, threads: info.threads };
   const counts = plan.counts[0]!;
   if (plan.workload === "W0" || plan.workload === "W2") {
-    const s = attentionSetup(plan.workload === "W0" ? W0_SIZE : W2_SIZE);
+    const s = attentionSetup(attentionSize(plan.workload));
     const first = await s.step(true);
     const t = await measure(() => s.step(false), counts, plan.budgetMs);
     s.dispose();
-    return [{ ...base, label: `${plan.workload} ${plan.workload === "W0" ? "MHA B1 T8 E32 H2" : "MHA B8 T128 E256 H8"}`, ...t, check: [first] }];
+    return [{ ...base, label: attentionLabel(plan.workload), ...t, check: [first] }];
   }
   if (plan.workload === "W1") {
     const out: Omit<Result, "peakRssMiB" | "startRssMiB">[] = [];

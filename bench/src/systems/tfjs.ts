@@ -28,7 +28,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { getThreadsCount, setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { measure } from "../timing.js";
-import { W0_SIZE, W2_SIZE, W3_CONFIG, attentionSpecs, gptBatch, gptSpecs, initValues, matmulOperands, type AttentionSize } from "./init.js";
+import { W3_CONFIG, attentionLabel, attentionSize, attentionSpecs, gptBatch, gptSpecs, initValues, matmulOperands, type AttentionSize } from "./init.js";
 import type { Plan, Result, SystemInfo } from "./types.js";
 
 export type TfjsBackend = "wasm" | "cpu";
@@ -213,12 +213,11 @@ export async function runTfjs(info: SystemInfo, plan: Plan): Promise<Omit<Result
   const base = { system, detail: info.detail, workload: plan.workload, threads: info.threads };
   const counts = plan.counts[0]!;
   if (plan.workload === "W0" || plan.workload === "W2") {
-    const size = plan.workload === "W0" ? W0_SIZE : W2_SIZE;
-    const s = attentionSetup(size);
+    const s = attentionSetup(attentionSize(plan.workload));
     const first = s.step(true);
     const t = await measure(() => s.step(false), counts, plan.budgetMs);
     s.dispose();
-    return [{ ...base, label: `${plan.workload} ${plan.workload === "W0" ? "MHA B1 T8 E32 H2" : "MHA B8 T128 E256 H8"}`, ...t, check: [first] }];
+    return [{ ...base, label: attentionLabel(plan.workload), ...t, check: [first] }];
   }
   if (plan.workload === "W1") {
     const out: Omit<Result, "peakRssMiB" | "startRssMiB">[] = [];

@@ -15,7 +15,7 @@ import { TinyGPT } from "@typegrad/examples/models/gpt";
 import { runAttention } from "../workloads/attention.js";
 import { runW1 } from "../workloads/w1-matmul.js";
 import { runW3, w3Setup } from "../workloads/w3-gpt.js";
-import { W0_SIZE, W2_SIZE, W3_CONFIG, attentionSpecs, gptBatch, gptSpecs, initValues, type AttentionSize, type InitSpec } from "./init.js";
+import { W0_SIZE, W2_SIZE, W3_CONFIG, attentionLabel, attentionSpecs, gptBatch, gptSpecs, initValues, type AttentionSize, type InitSpec } from "./init.js";
 import type { Plan, Result, SystemInfo } from "./types.js";
 
 /**
@@ -50,8 +50,7 @@ export async function runTypegrad(info: SystemInfo, plan: Plan): Promise<Omit<Re
     return [{ ...base, label: "W3 tiny GPT train step", medianMs: r.medianMs, minMs: r.minMs, maxMs: r.maxMs, warmup: counts.warmup, warmupRequested: counts.warmup, iterations: r.iterations, iterationsRequested: counts.iterations, threads: info.threads, tokensPerSecond: r.tokensPerSecond }];
   }
   const r = runAttention(plan.workload, counts);
-  const label = plan.workload === "W0" ? "W0 MHA B1 T8 E32 H2" : "W2 MHA B8 T128 E256 H8";
-  return [{ ...base, label, medianMs: r.medianMs, minMs: r.minMs, maxMs: r.maxMs, warmup: counts.warmup, warmupRequested: counts.warmup, iterations: r.iterations, iterationsRequested: counts.iterations, threads: info.threads }];
+  return [{ ...base, label: attentionLabel(plan.workload), medianMs: r.medianMs, minMs: r.minMs, maxMs: r.maxMs, warmup: counts.warmup, warmupRequested: counts.warmup, iterations: r.iterations, iterationsRequested: counts.iterations, threads: info.threads }];
 }
 
 /** typegrad's W3 training step, as its workload builds it (for the RSS check). */

@@ -6,15 +6,9 @@
  */
 import { manualSeed, noGrad, randn, type Tensor } from "@typegrad/autograd";
 import { MultiHeadAttention, init } from "@typegrad/nn";
+import { attentionSize, type AttentionSize } from "../systems/init.js";
 import { peakRssMiB, time, type Timing, type TimingOptions } from "../timing.js";
 
-/** An attention workload's size. */
-export interface AttentionSize {
-  batch: number;
-  tokens: number;
-  embed: number;
-  heads: number;
-}
 
 /** One attention result line. */
 export interface AttentionResult extends Timing {
@@ -25,9 +19,6 @@ export interface AttentionResult extends Timing {
   peakRssMiB: number;
 }
 
-/** W0's sizes (framework overhead) and W2's (a realistic layer). */
-export const W0: AttentionSize = { batch: 1, tokens: 8, embed: 32, heads: 2 };
-export const W2: AttentionSize = { batch: 8, tokens: 128, embed: 256, heads: 8 };
 
 /** A fresh seeded MHA, its input and the fixed output gradient. */
 function setup(size: AttentionSize): { mha: MultiHeadAttention; x: Tensor; g: Tensor } {
@@ -54,7 +45,7 @@ function step(mha: MultiHeadAttention, x: Tensor, g: Tensor): void {
 
 /** Runs W0 (`"W0"`) or W2 (`"W2"`). */
 export function runAttention(workload: "W0" | "W2", options: TimingOptions = {}): AttentionResult {
-  const size = workload === "W0" ? W0 : W2;
+  const size = attentionSize(workload);
   const { mha, x, g } = setup(size);
   const t = time(() => step(mha, x, g), { warmup: workload === "W0" ? 50 : 3, iterations: workload === "W0" ? 200 : 10, ...options });
   return { workload, system: "typegrad (js)", size, threads: 1, ...t, peakRssMiB: peakRssMiB() };
