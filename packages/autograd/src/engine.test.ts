@@ -178,6 +178,16 @@ describe("in-place safety", () => {
     expect(() => y.sum().backward()).toThrow(/'exp' saved for backward was modified in place by 'mul_'/);
   });
 
+  it("counts versions per storage: an in-place write to a tensor sharing an ArrayBuffer with a saved one is no conflict", () => {
+    const x = f64([0.5, 1]);
+    const y = x.sin();
+    const neighbour = tensor([1, 2], { dtype: "float64" });
+    expect(neighbour.array.data.buffer).toBe(y.array.data.buffer); // small storages share buffers
+    noGrad(() => neighbour.add_(1));
+    y.sum().backward();
+    expect(x.grad!.tolist()).toEqual([Math.cos(0.5), Math.cos(1)]);
+  });
+
   it("refuses in-place ops that autograd cannot record", () => {
     const leaf = f64([1, 2]);
     expect(() => leaf.add_(1)).toThrow(/add_: a leaf tensor that requires grad cannot be modified in place while grad mode is on/);

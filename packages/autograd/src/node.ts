@@ -10,7 +10,7 @@ import { isAnomalyEnabled } from "./grad-mode.js";
 import type { OpSpec } from "./ops/define.js";
 import type { Tensor } from "./tensor.js";
 
-/** Counts in-place writes to one storage buffer; shared by every tensor viewing it. */
+/** Counts in-place writes to one storage array; shared by every tensor viewing it. */
 export class VersionCounter {
   value = 0;
   /** The in-place op that last bumped the counter (for error messages). */
@@ -18,16 +18,17 @@ export class VersionCounter {
 }
 
 // Counters exist only for storage that was ever written in place; the rest is at version 0.
-const counters = new WeakMap<ArrayBufferLike, VersionCounter>();
+// Keyed by the typed array that views share, not its ArrayBuffer: small storages share buffers.
+const counters = new WeakMap<object, VersionCounter>();
 
 /** The in-place write count of the storage behind `array` (0 if never written in place). */
 export function versionOf(array: NDArray): number {
-  return counters.get(array.data.buffer)?.value ?? 0;
+  return counters.get(array.data)?.value ?? 0;
 }
 
 /** Records that `op` wrote to the storage behind `array` in place. */
 export function bumpVersion(array: NDArray, op: string): void {
-  const key = array.data.buffer;
+  const key = array.data;
   let counter = counters.get(key);
   if (!counter) {
     counter = new VersionCounter();
@@ -38,7 +39,7 @@ export function bumpVersion(array: NDArray, op: string): void {
 }
 
 function lastInPlaceOp(array: NDArray): string {
-  return counters.get(array.data.buffer)?.lastOp ?? "";
+  return counters.get(array.data)?.lastOp ?? "";
 }
 
 /** A tensor saved for backward, with its storage version at save time. */

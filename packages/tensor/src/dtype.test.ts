@@ -245,6 +245,24 @@ describe("storage and dtype checks", () => {
     expect(checkDType(dtype, "test")).toBe(dtype);
   });
 
+  it("small storages are zeroed, aligned, disjoint views of shared buffers; large ones own theirs", () => {
+    const small = DTYPES.flatMap((dtype) => [1, 3, 7, 100].map((n) => allocStorage(dtype, n)));
+    for (const s of small) {
+      expect(Array.from(s).every((v) => v === 0)).toBe(true);
+      expect(s.byteOffset % 8).toBe(0);
+      s.fill(1);
+    }
+    const shared = small.filter((s) => s.buffer === small[0]!.buffer);
+    expect(shared.length).toBeGreaterThan(1);
+    const ranges = small.map((s) => [s.buffer, s.byteOffset, s.byteOffset + s.byteLength] as const);
+    for (const [i, a] of ranges.entries()) {
+      for (const b of ranges.slice(i + 1)) expect(a[0] !== b[0] || a[2] <= b[1] || b[2] <= a[1]).toBe(true);
+    }
+    const big = allocStorage("float32", 1 << 12);
+    expect(big.byteOffset).toBe(0);
+    expect(big.buffer.byteLength).toBe(big.byteLength);
+  });
+
   it("dtypeOfStorage rejects other arrays, naming the op", () => {
     expect(() => dtypeOfStorage(new Int16Array(2), "myOp")).toThrow(/myOp: data must be a Float32Array, Float64Array, Int32Array or Uint8Array/);
     expect(() => dtypeOfStorage([1, 2], "myOp")).toThrow(TypeError);

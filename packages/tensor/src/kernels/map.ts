@@ -12,7 +12,7 @@
 import { getBackend } from "../backend/index.js";
 import { kernelTuning, wasmBinary, wasmUnary, wasmUnaryGrad, type BinaryKernel, type GradKernel, type UnaryKernel } from "../backend/wasm-kernels.js";
 import { empty } from "../create.js";
-import { castScalarChecked, DEFAULT_FLOAT, isFloating, type DType } from "../dtype.js";
+import { allocStorage, castScalarChecked, DEFAULT_FLOAT, isFloating, type DType } from "../dtype.js";
 import { isDenseLayout } from "../layout.js";
 import { NDArray } from "../ndarray.js";
 import {
@@ -76,7 +76,7 @@ function wasmMap(op: UnaryKernel, a: NDArray): NDArray | null {
 function likeDense(a: NDArray): NDArray | null {
   if (a.isContiguous()) return empty(a.shape, "float32");
   if (!isDenseLayout(a.shape, a.strides)) return null;
-  return new NDArray(new Float32Array(a.size), a.shape, a.strides, 0, "float32");
+  return new NDArray(allocStorage("float32", a.size), a.shape, a.strides, 0, "float32");
 }
 
 /** g * op'(x) in WebAssembly for same-shape contiguous float32 arrays, or null. */
