@@ -162,26 +162,38 @@ function neededNodes(order: readonly Node[], targets: Targets): Set<Node> {
   return needed;
 }
 
+/** What a rule sees of its node; each part is looked up (saved values version-checked) when read. */
+class RuleContext implements OpContext<unknown, readonly never[]> {
+  constructor(private readonly node: Node) {}
+  get inputs(): never {
+    const node = this.node;
+    const saved = node.savedInputs;
+    if (!saved) throw new Error(`autograd: '${node.name}' did not save its inputs (add save: { inputs: true })`);
+    return saved.map((s) => (s === null || typeof s === "number" ? s : node.unpack(s))) as never;
+  }
+  get output(): Tensor {
+    const node = this.node;
+    if (!node.savedOutput) throw new Error(`autograd: '${node.name}' did not save its output (add save: { output: true })`);
+    return node.unpack(node.savedOutput);
+  }
+  get params(): unknown {
+    return this.node.params;
+  }
+  get needsInputGrad(): boolean[] {
+    return this.node.next.map((e) => e !== null);
+  }
+  get inputShapes(): (readonly number[])[] {
+    return this.node.inputMeta.map((m) => m?.shape ?? []);
+  }
+  get inputStrides(): (readonly number[])[] {
+    return this.node.inputMeta.map((m) => m?.strides ?? []);
+  }
+}
+
 /** Runs a node's rule and checks, un-broadcasts and casts what it returns. */
 function callRule(node: Node, grad: Tensor): (Tensor | null)[] {
   if (node.freed) node.checkNotFreed();
-  const ctx: OpContext<unknown, readonly never[]> = {
-    get inputs() {
-      const saved = node.savedInputs;
-      if (!saved) throw new Error(`autograd: '${node.name}' did not save its inputs (add save: { inputs: true })`);
-      return saved.map((s) => (s === null || typeof s === "number" ? s : node.unpack(s))) as never;
-    },
-    get output() {
-      if (!node.savedOutput) throw new Error(`autograd: '${node.name}' did not save its output (add save: { output: true })`);
-      return node.unpack(node.savedOutput);
-    },
-    params: node.params,
-    needsInputGrad: node.next.map((e) => e !== null),
-    inputShapes: node.inputMeta.map((m) => m?.shape ?? []),
-    get inputStrides() {
-      return node.inputMeta.map((m) => m?.strides ?? []);
-    },
-  };
+  const ctx = new RuleContext(node);
   const result = node.spec.backward(grad, ctx as never);
   if (!Array.isArray(result) || result.length !== node.next.length) {
     throw new Error(`autograd: backward of '${node.name}' returned ${Array.isArray(result) ? result.length : "no"} gradients for ${node.next.length} inputs`);

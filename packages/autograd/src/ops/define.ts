@@ -76,12 +76,18 @@ export function defineOp<P = void, In extends ArrayInputs = readonly NDArray[]>(
 
 function applyOp<P, In extends ArrayInputs>(spec: OpSpec<P, In>, inputs: TensorInputs<In>, params: P): Tensor {
   const list = inputs as readonly (Tensor | number)[];
-  const arrays = list.map((x) => (typeof x === "number" ? x : x.array)) as unknown as In;
-  const result = new Tensor(spec.forward(arrays, params));
-  if (!isGradEnabled() || !isFloating(result.dtype)) return result;
+  const arrays: (NDArray | number)[] = new Array(list.length);
   let tracked = false;
-  for (const x of list) if (typeof x !== "number" && x.requiresGrad) tracked = true;
-  if (!tracked) return result;
+  for (let i = 0; i < list.length; i++) {
+    const x = list[i]!;
+    if (typeof x === "number") arrays[i] = x;
+    else {
+      arrays[i] = x.array;
+      if (x.requiresGrad) tracked = true;
+    }
+  }
+  const result = new Tensor(spec.forward(arrays as unknown as In, params));
+  if (!tracked || !isGradEnabled() || !isFloating(result.dtype)) return result;
   const next: Edge[] = list.map((x) => (typeof x === "number" || !x.requiresGrad ? null : (x.gradFn ?? x)));
   const meta: (InputMeta | null)[] = list.map((x) => (typeof x === "number" ? null : { shape: x.shape, dtype: x.dtype, strides: x.array.strides }));
   const node = new Node(spec as OpSpec<unknown>, params, next, meta, { shape: result.shape, dtype: result.dtype, strides: result.array.strides });
