@@ -59,10 +59,14 @@ const budgetS = Number(values.budget);
 if (!(budgetS >= 0)) throw new RangeError(`bench: --budget must be a number of seconds >= 0, got ${values.budget}`);
 const budgetMs = iterations !== undefined || budgetS === 0 ? null : budgetS * 1000;
 
-/** Default counts: WORKLOADS.md's minimums (3 warm-ups, 10 timed), more where a run is short. */
+/**
+ * Default counts, the same for every system: at least WORKLOADS.md's minimums (3 warm-ups, 10
+ * timed), more where a run is short. W0 warms up 500 times: JIT engines (V8 here) reach steady
+ * code only after a few hundred calls of a ~40-op step, and a training loop runs far longer.
+ */
 const W1_COUNTS: Record<number, Counts> = { 128: { warmup: 10, iterations: 200 }, 256: { warmup: 5, iterations: 50 }, 512: { warmup: 3, iterations: 20 }, 1024: { warmup: 3, iterations: 10 } };
 function countsFor(workload: WorkloadId, n?: number): Counts {
-  const base = workload === "W0" ? { warmup: 50, iterations: 200 } : workload === "W1" ? (W1_COUNTS[n!] ?? { warmup: 3, iterations: 10 }) : { warmup: 3, iterations: 10 };
+  const base = workload === "W0" ? { warmup: 500, iterations: 1000 } : workload === "W1" ? (W1_COUNTS[n!] ?? { warmup: 3, iterations: 10 }) : { warmup: 3, iterations: 20 };
   return { warmup: warmup ?? base.warmup, iterations: iterations ?? base.iterations };
 }
 function planFor(system: SystemId, workload: WorkloadId): Plan {
