@@ -258,7 +258,7 @@ describe("storage and dtype checks", () => {
     for (const [i, a] of ranges.entries()) {
       for (const b of ranges.slice(i + 1)) expect(a[0] !== b[0] || a[2] <= b[1] || b[2] <= a[1]).toBe(true);
     }
-    const big = allocStorage("float32", 1 << 12);
+    const big = allocStorage("float32", 1 << 14);
     expect(big.byteOffset).toBe(0);
     expect(big.buffer.byteLength).toBe(big.byteLength);
   });

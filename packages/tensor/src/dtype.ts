@@ -40,11 +40,11 @@ export function checkDType(value: unknown, op: string): DType {
 /** Bytes per element of each dtype's storage. */
 const ELEMENT_BYTES: Record<DType, number> = { bool: 1, int32: 4, float32: 4, float64: 8 };
 
-// V8 gives every typed array over 64 bytes its own off-heap backing store, about 1 us apiece:
-// that dominated tiny ops. Small storage is carved instead from shared 64 KiB chunks. Each byte
-// is handed out once, so a carved array starts zeroed, and a chunk is freed with its last view.
-const SMALL_STORAGE_BYTES = 4096;
-const CHUNK_BYTES = 65536;
+// V8 gives every typed array over 64 bytes its own off-heap backing store, 1-2 us apiece: that
+// dominated tiny ops. Small storage is carved instead from shared 128 KiB chunks. Each byte is
+// handed out once, so a carved array starts zeroed, and a chunk is freed with its last view.
+const SMALL_STORAGE_BYTES = 16384;
+const CHUNK_BYTES = 131072;
 let chunk = new ArrayBuffer(CHUNK_BYTES);
 let chunkUsed = 0;
 
@@ -60,7 +60,7 @@ function carve(bytes: number): number {
 }
 
 /**
- * Allocates zero-filled storage of `size` elements. Storage of up to 4 KiB is a view into a
+ * Allocates zero-filled storage of `size` elements. Storage of up to 16 KiB is a view into a
  * shared buffer (its `byteOffset` is not 0, its `buffer` holds other tensors too).
  */
 export function allocStorage<D extends DType>(dtype: D, size: number): StorageOf[D];

@@ -4,6 +4,7 @@
  * uses. Plain functions on plain arrays; nothing here touches element data.
  * Invariant: element (i0, ..., ik) of a layout sits at `offset + sum(ij * strides[j])`.
  */
+import { allocStorage } from "./dtype.js";
 
 /** A tensor shape: one non-negative integer per dim. */
 export type Shape = readonly number[];
@@ -336,15 +337,15 @@ export function forEachRow(
   }
   // Flat typed arrays for the odometer: step[j * outer + d] advances operand j along dim d,
   // back[...] rewinds a finished dim; the per-row work is a few typed-array reads.
-  const step = new Float64Array(k * outer);
-  const back = new Float64Array(k * outer);
+  const step = allocStorage("float64", k * outer);
+  const back = allocStorage("float64", k * outer);
   for (let j = 0; j < k; j++) {
     for (let d = 0; d < outer; d++) {
       step[j * outer + d] = strides[j]![d]!;
       back[j * outer + d] = strides[j]![d]! * (dims[d]! - 1);
     }
   }
-  const counter = new Int32Array(outer);
+  const counter = allocStorage("int32", outer);
   const last = outer - 1;
   const lastSize = dims[last]!;
   for (;;) {

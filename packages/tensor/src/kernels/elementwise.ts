@@ -153,6 +153,19 @@ export function mapBinary(op: string, a: NDArray, b: NDArray, dtype: DType, row:
       row(o.data, 0, 1, a.data, a.offset, 0, b.data, b.offset, 1, b.size);
       return o;
     }
+    // One operand repeats along the other's leading dims (a bias row): one row per repeat.
+    if (a.size > b.size && b.size > 0 && b.ndim <= a.ndim && isTrailing(a.shape, b.shape)) {
+      const o = empty(a.shape, dtype);
+      const n = b.size;
+      for (let i = 0; i < a.size; i += n) row(o.data, i, 1, a.data, a.offset + i, 1, b.data, b.offset, 1, n);
+      return o;
+    }
+    if (b.size > a.size && a.size > 0 && a.ndim <= b.ndim && isTrailing(b.shape, a.shape)) {
+      const o = empty(b.shape, dtype);
+      const n = a.size;
+      for (let i = 0; i < b.size; i += n) row(o.data, i, 1, a.data, a.offset, 1, b.data, b.offset + i, 1, n);
+      return o;
+    }
   }
   const shape = broadcastShapes([a.shape, b.shape], op);
   const ba = broadcastInput(a, shape, op);
@@ -179,6 +192,16 @@ export function mapTernary(op: string, a: NDArray, b: NDArray, c: NDArray, dtype
     row(od, off[0]!, st[0]!, ba.data, off[1]!, st[1]!, bb.data, off[2]!, st[2]!, bc.data, off[3]!, st[3]!, n),
   );
   return storeTarget(t, o, shape);
+}
+
+/** Whether `small` is `big`'s trailing dims, after dropping `small`'s leading 1s. */
+export function isTrailing(big: Shape, small: Shape): boolean {
+  let s = 0;
+  while (s < small.length && small[s] === 1) s++;
+  const k = small.length - s;
+  if (k > big.length) return false;
+  for (let i = 0; i < k; i++) if (small[s + i] !== big[big.length - k + i]) return false;
+  return true;
 }
 
 function sameShape(x: Shape, y: Shape): boolean {

@@ -19,6 +19,7 @@ import {
   asDType,
   checkArray,
   checkOperand,
+  isTrailing,
   mapBinary,
   prepareOut,
   mapTernary,
@@ -31,6 +32,7 @@ import {
   type UnaryRow,
 } from "./elementwise.js";
 import { erf as erfScalar, gelu as geluScalar, geluGrad as geluGradScalar, geluTanhGrad as geluTanhGradScalar, geluTanh as geluTanhScalar, sigmoid as sigmoidScalar } from "./scalar.js";
+import { copyStrided } from "./copy.js";
 
 /** How a unary op treats dtypes: float ops lift bool/int32 to float32; `numeric` ops reject bool. */
 type UnaryKind = "float" | "numeric" | "any" | "intOnBool";
@@ -210,7 +212,7 @@ function wasmArith(name: string, op: BinaryKernel, a: Operand, b: Operand, out?:
   if (!x.isContiguous()) return out === undefined ? wasmArithDense(code, x, y) : null;
   let bn = 1;
   if (typeof y === "object") {
-    if (y.ndim > x.ndim || (y.size > 1 && (!y.isContiguous() || !trailing(x.shape, y.shape)))) return null;
+    if (y.ndim > x.ndim || (y.size > 1 && (!y.isContiguous() || !isTrailing(x.shape, y.shape)))) return null;
     bn = y.size;
   }
   if (out !== undefined && (out.dtype !== "float32" || !out.isContiguous())) return null;
@@ -237,16 +239,6 @@ function wasmArithDense(code: BinaryKernel, x: NDArray, y: Operand): NDArray | n
   const o = likeDense(x);
   if (o === null) return null;
   return wasmBinary(code, x.data as Float32Array, x.offset, x.size, yv, yOff, bn, o.data as Float32Array, 0) ? o : null;
-}
-
-/** Whether `small` (leading 1s dropped) is the trailing dims of `big`. */
-function trailing(big: readonly number[], small: readonly number[]): boolean {
-  let s = 0;
-  while (s < small.length && small[s] === 1) s++;
-  const k = small.length - s;
-  if (k > big.length) return false;
-  for (let i = 0; i < k; i++) if (small[s + i] !== big[big.length - k + i]) return false;
-  return true;
 }
 
 function isBool(x: Operand): boolean {
@@ -390,6 +382,11 @@ const copyRow: UnaryRow = (o, oi, os, a, ai, as, n) => { for (let i = 0; i < n; 
 export function copy(out: NDArray, src: NDArray): NDArray {
   checkArray("copy", out, "output");
   checkArray("copy", src, "source");
-  const converted = src.astype(out.dtype);
-  return mapUnary("copy", converted.broadcastTo(out.shape), out.dtype, copyRow, out);
+  const source = src.astype(out.dtype).broadcastTo(out.shape);
+  if (!out.sharesStorage(source) && !out.shape.some((s, d) => s > 1 && out.strides[d] === 0)) {
+    // Disjoint memory and one address per output element: nothing for the row loop to check.
+    copyStrided(out.shape, source.data, source, out.data, out, out.dtype);
+    return out;
+  }
+  return mapUnary("copy", source, out.dtype, copyRow, out);
 }

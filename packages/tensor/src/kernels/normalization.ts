@@ -9,7 +9,7 @@ import { getBackend } from "../backend/index.js";
 import { kernelTuning, wasmLayerNorm, wasmLayerNormBackward, type Param } from "../backend/wasm-kernels.js";
 import { fmtShape } from "../layout.js";
 import { empty } from "../create.js";
-import { isFloating } from "../dtype.js";
+import { allocStorage, isFloating } from "../dtype.js";
 import type { NDArray } from "../ndarray.js";
 
 /** Whether a float32 layerNorm of `x` runs in WebAssembly. */
@@ -96,7 +96,7 @@ export function layerNormBackward(x: NDArray, g: NDArray, weight: NDArray | null
     const ok = wasmLayerNormBackward(xs.data as Float32Array, xs.offset, gs.data as Float32Array, gs.offset, rows, n, param(w), eps, dx.data as Float32Array, f32(dw), f32(db));
     if (ok) return { dx, dw, db };
   }
-  const acc = new Float64Array(2 * n); // dw and db sums in float64
+  const acc = allocStorage("float64", 2 * n); // dw and db sums in float64
   const [xd, gd, od] = [xs.data, gs.data, dx.data];
   for (let r = 0; r < rows; r++) {
     const xo = xs.offset + r * n;

@@ -5,7 +5,7 @@
  * (C's, Math.imul for products); NaN propagates through max/min as in PyTorch.
  * `dims` undefined reduces every dim; unlike PyTorch 1.13, an empty list reduces none.
  */
-import { DEFAULT_FLOAT, isFloating, type DType, type Storage } from "../dtype.js";
+import { allocStorage, DEFAULT_FLOAT, isFloating, type DType, type Storage } from "../dtype.js";
 import { fmtShape, normalizeDim, normalizeDims } from "../layout.js";
 import { empty } from "../create.js";
 import type { NDArray } from "../ndarray.js";
@@ -122,7 +122,7 @@ function sumLeadingDims(a: NDArray, p: LanePlan, keepdim: boolean, divisor = 1):
   const n = p.keptShape.reduce((x, y) => x * y, 1);
   const rows = p.length;
   if (rows < 2 || n < 2 || !a.isContiguous() || !p.leading) return null;
-  const acc = new Float64Array(n);
+  const acc = allocStorage("float64", n);
   const d = a.data;
   let r = 0;
   let o = a.offset;
