@@ -128,3 +128,32 @@ describe("scaledDotProductAttention (PyTorch 2 conventions: bool true = attend)"
     expect(() => scaledDotProductAttention(q, k, v, { isCausal: true, attnMask: bias })).toThrow(/pass either attnMask or isCausal, not both/);
   });
 });
+
+describe("MultiHeadAttention self-attention projections", () => {
+  // Self-attention (query, key and value one tensor) projects once and chunks when there are no
+  // more tokens than embed dims, else per third of the weight; equal but distinct tensors always
+  // take the per-third route. Both routes must give the same numbers, forward and backward.
+  it.each([
+    ["fewer tokens than embed dims (packed)", 2, 2, 8],
+    ["more tokens than embed dims (per third)", 5, 3, 4],
+  ])("%s: the same output and gradients as for distinct equal inputs", (_, tokens, batch, embed) => {
+    manualSeed(2);
+    const mha = new MultiHeadAttention(embed, 2, { batchFirst: true, dtype: "float64" });
+    const x = randn([batch, tokens, embed], f64);
+    const run = (self: boolean) => {
+      mha.zeroGrad();
+      const q = x.clone().requiresGrad_();
+      const [k, v] = self ? [q, q] : [q.clone(), q.clone()];
+      const [out] = mha.forward(q, k, v, { isCausal: true, needWeights: false });
+      out.mul(out).sum().backward();
+      return { out: out.tolist(), dx: q.grad!.tolist(), dw: mha.inProjWeight!.grad!.tolist(), db: mha.inProjBias!.grad!.tolist() };
+    };
+    const [packed, separate] = [run(true), run(false)];
+    const flat = (v: unknown): number[] => (Array.isArray(v) ? v.flatMap(flat) : [v as number]);
+    for (const key of ["out", "dx", "dw", "db"] as const) {
+      const [a, b] = [flat(packed[key]), flat(separate[key])];
+      expect(a.length).toBe(b.length);
+      a.forEach((value, i) => expect(Math.abs(value - b[i]!)).toBeLessThan(1e-12));
+    }
+  });
+});
