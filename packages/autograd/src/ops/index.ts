@@ -22,7 +22,7 @@ export const primitiveOps = {
   add: B.add, mul: B.mul, div: B.div, pow: B.pow, maximum: B.maximum, minimum: B.minimum,
   where: S.where, maskedFill: S.maskedFill, clamp: S.clamp,
   sum: R.sum, amax: R.amax, amin: R.amin, logsumexp: R.logsumexp,
-  softmax: F.softmax, logSoftmax: F.logSoftmax, layerNorm: F.layerNorm, matmul: MM.matmul,
+  softmax: F.softmax, logSoftmax: F.logSoftmax, layerNorm: F.layerNorm, matmul: MM.matmul, linear: MM.linear,
   reshape: M.reshape, view: M.view, permute: M.permute, expand: M.expand, slice: M.slice,
   sliceBackward: M.sliceBackward, asStrided: M.asStrided, asStridedBackward: M.asStridedBackward,
   contiguous: M.contiguous, clone: M.clone, cat: M.cat,

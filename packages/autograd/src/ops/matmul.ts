@@ -6,7 +6,8 @@
  */
 import * as K from "@typegrad/tensor";
 import type { NDArray } from "@typegrad/tensor";
-import type { Tensor } from "../tensor.js";
+import { isGradEnabled } from "../grad-mode.js";
+import { Tensor } from "../tensor.js";
 import { defineOp } from "./define.js";
 
 /** a @ b */
@@ -45,3 +46,36 @@ function isTransposed(m: Tensor): boolean {
   const { shape, strides } = m.array;
   return shape[0]! > 1 && shape[1]! > 1 && strides[0] === 1 && strides[1] === shape[0];
 }
+
+/**
+ * x @ w^T + b over the last dim of x (b: an array broadcast against the product, or the number
+ * 0 for none): F.linear as one node. The bias is added into the product's own storage, and
+ * backward is two products and no transposing copy: dx = g w, dw = g^T x over all rows (w's
+ * own layout), db = g (summed to b's shape by the engine, as for add).
+ */
+export const linear = defineOp<void, readonly [NDArray, NDArray, NDArray | number]>({
+  name: "linear",
+  save: { inputs: true },
+  forward: ([x, w, b]) => {
+    const y = K.matmul(x, w.transpose(0, 1));
+    if (typeof b === "number") return b === 0 ? y : K.add(y, b, y);
+    return b.ndim === 1 && b.shape[0] === y.shape[y.ndim - 1] ? K.add(y, b, y) : K.add(y, b);
+  },
+  backward: (g, { inputs: [x, w, b], needsInputGrad: [nx, nw, nb] }) => {
+    const [outF, inF] = w.shape as [number, number];
+    // Explicit row counts: reshape cannot infer -1 next to a 0-sized dim.
+    const rows = x.shape.slice(0, -1).reduce((p, s) => p * s, 1);
+    const db = nb && typeof b !== "number" ? g : null;
+    if (!isGradEnabled()) {
+      const ga = g.array;
+      const g2 = ga.reshape([rows, outF]);
+      return [
+        nx ? new Tensor(K.matmul(ga, w.array)) : null,
+        nw ? new Tensor(K.matmul(g2.transpose(0, 1), x.array.reshape([rows, inF]))) : null,
+        db,
+      ];
+    }
+    const g2 = g.reshape([rows, outF]);
+    return [nx ? g.matmul(w) : null, nw ? g2.transpose(0, 1).matmul(x.reshape([rows, inF])) : null, db];
+  },
+});

@@ -1,10 +1,10 @@
 /**
- * @file Op infos of matmul (1-d operands and broadcast batch dims), the index ops (gather,
+ * @file Op infos of matmul (1-d operands and broadcast batch dims), linear (x w^T + b), the index ops (gather,
  * scatterAdd, indexSelect; int32 indices drawn within bounds, repeats included so that
  * gradients accumulate) and the triangle masks tril/triu with diagonals in [-3, 3].
  */
 import fc from "fast-check";
-import type { Tensor } from "@typegrad/autograd";
+import { primitiveOps, type Tensor } from "@typegrad/autograd";
 import { broadcastIndex } from "@typegrad/tensor/testing";
 import { DOMAINS, tensor } from "../arbitraries.js";
 import {
@@ -82,6 +82,29 @@ const expandedMatmul = fc
   );
 
 const matmul = fc.oneof({ arbitrary: plainMatmul, weight: 3 }, expandedMatmul);
+
+/** linear(x, w, b): x of 0-2 batch dims (or 1-d), w [out, in], b [out] or none; sizes 1..3. */
+const linear = fc
+  .tuple(size13, size13, shapes({ maxDims: 2 }), fc.boolean())
+  .chain(([inF, outF, batch, withBias]) =>
+    fc.tuple(tensor({ shape: [...batch, inF] }), tensor({ shape: [outF, inF] }), withBias ? tensor({ shape: [outF] }) : fc.constant(null)),
+  )
+  .map(([x, w, b]) =>
+    makeSample({
+      op: "linear",
+      inputs: b ? [x, w, b] : [x, w],
+      args: { bias: b !== null },
+      call: (xs, ws, bs) => primitiveOps.linear.apply([xs, ws!, bs ?? 0], undefined),
+      reference: (xs, ws, bs) =>
+        buildRef(xs.shape.slice(0, -1).concat([ws!.shape[0]!]), (index) => {
+          const lead = index.slice(0, -1);
+          const j = index[index.length - 1]!;
+          let acc = bs ? read(bs, [j]) : 0;
+          for (let k = 0; k < ws!.shape[1]!; k++) acc += read(xs, [...lead, k]) * read(ws!, [j, k]);
+          return acc;
+        }),
+    }),
+  );
 
 /** gather(dim, index): index sizes <= the input's off `dim` (1..3 along it), values in [0, size). */
 const gather = shapes({ minDims: 1 })
@@ -185,6 +208,7 @@ function triangle(op: "tril" | "triu"): OpInfo {
 /** Matmul and indexing op infos. */
 export const INDEXING_INFOS = {
   matmul: { domain: ANY, gradgrad: true, sample: matmul },
+  linear: { domain: ANY, gradgrad: true, sample: linear },
   gather: { domain: ANY, gradgrad: true, sample: gather },
   scatterAdd: { domain: ANY, gradgrad: true, sample: scatterAdd },
   indexSelect: { domain: ANY, gradgrad: true, sample: indexSelect },

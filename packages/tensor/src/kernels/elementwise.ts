@@ -139,27 +139,33 @@ export function mapUnary(op: string, a: NDArray, dtype: DType, row: UnaryRow, ou
 
 /** Applies a binary row loop to broadcast `a` and `b` (already in the compute dtype). */
 export function mapBinary(op: string, a: NDArray, b: NDArray, dtype: DType, row: BinaryRow, out?: NDArray): NDArray {
-  if (!out && a.isContiguous() && b.isContiguous()) {
+  // In place into `a` itself (a bias added to a fresh product): the loops read each element
+  // before writing it, so the fast paths below serve it too.
+  const intoA = out === a && a.dtype === dtype && a.offset === 0 && !b.sharesStorage(a);
+  if ((!out || intoA) && a.isContiguous() && b.isContiguous()) {
     // Fast paths: same-shape operands, or one operand a single element (a scalar), are one row.
     const bScalar = b.size === 1 && b.ndim <= a.ndim;
     const aScalar = a.size === 1 && a.ndim <= b.ndim;
     if (bScalar || sameShape(a.shape, b.shape)) {
-      const o = empty(a.shape, dtype);
+      const o = intoA ? a : empty(a.shape, dtype);
       row(o.data, 0, 1, a.data, a.offset, 1, b.data, b.offset, bScalar ? 0 : 1, a.size);
       return o;
     }
+    if (a.size > b.size && b.size > 0 && b.ndim <= a.ndim && isTrailing(a.shape, b.shape)) {
+      const o = intoA ? a : empty(a.shape, dtype);
+      const n = b.size;
+      for (let i = 0; i < a.size; i += n) row(o.data, i, 1, a.data, a.offset + i, 1, b.data, b.offset, 1, n);
+      return o;
+    }
+  }
+  if (!out && a.isContiguous() && b.isContiguous()) {
+    const aScalar = a.size === 1 && a.ndim <= b.ndim;
     if (aScalar) {
       const o = empty(b.shape, dtype);
       row(o.data, 0, 1, a.data, a.offset, 0, b.data, b.offset, 1, b.size);
       return o;
     }
     // One operand repeats along the other's leading dims (a bias row): one row per repeat.
-    if (a.size > b.size && b.size > 0 && b.ndim <= a.ndim && isTrailing(a.shape, b.shape)) {
-      const o = empty(a.shape, dtype);
-      const n = b.size;
-      for (let i = 0; i < a.size; i += n) row(o.data, i, 1, a.data, a.offset + i, 1, b.data, b.offset, 1, n);
-      return o;
-    }
     if (b.size > a.size && a.size > 0 && a.ndim <= b.ndim && isTrailing(b.shape, a.shape)) {
       const o = empty(b.shape, dtype);
       const n = a.size;
