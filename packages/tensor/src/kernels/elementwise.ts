@@ -145,7 +145,6 @@ export function mapBinary(op: string, a: NDArray, b: NDArray, dtype: DType, row:
   if ((!out || intoA) && a.isContiguous() && b.isContiguous()) {
     // Fast paths: same-shape operands, or one operand a single element (a scalar), are one row.
     const bScalar = b.size === 1 && b.ndim <= a.ndim;
-    const aScalar = a.size === 1 && a.ndim <= b.ndim;
     if (bScalar || sameShape(a.shape, b.shape)) {
       const o = intoA ? a : empty(a.shape, dtype);
       row(o.data, 0, 1, a.data, a.offset, 1, b.data, b.offset, bScalar ? 0 : 1, a.size);
