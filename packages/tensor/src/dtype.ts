@@ -41,10 +41,13 @@ export function checkDType(value: unknown, op: string): DType {
 const ELEMENT_BYTES: Record<DType, number> = { bool: 1, int32: 4, float32: 4, float64: 8 };
 
 // V8 gives every typed array over 64 bytes its own off-heap backing store, 1-2 us apiece: that
-// dominated tiny ops. Small storage is carved instead from shared 128 KiB chunks. Each byte is
-// handed out once, so a carved array starts zeroed, and a chunk is freed with its last view.
-const SMALL_STORAGE_BYTES = 16384;
-const CHUNK_BYTES = 131072;
+// dominated tiny ops. Such storage up to 8 KiB is carved instead from shared 64 KiB chunks.
+// Each byte is handed out once, so a carved array starts zeroed, and a chunk is freed with its
+// last view; so one small tensor kept alive keeps its whole chunk alive (at most 64 KiB each).
+// Up to 64 bytes (scalars, such as a loss) V8 allocates on its own heap, which is as cheap.
+const ON_HEAP_BYTES = 64;
+const SMALL_STORAGE_BYTES = 8192;
+const CHUNK_BYTES = 65536;
 let chunk = new ArrayBuffer(CHUNK_BYTES);
 let chunkUsed = 0;
 
@@ -60,13 +63,13 @@ function carve(bytes: number): number {
 }
 
 /**
- * Allocates zero-filled storage of `size` elements. Storage of up to 16 KiB is a view into a
+ * Allocates zero-filled storage of `size` elements. Storage of 65 bytes to 8 KiB is a view into a
  * shared buffer (its `byteOffset` is not 0, its `buffer` holds other tensors too).
  */
 export function allocStorage<D extends DType>(dtype: D, size: number): StorageOf[D];
 export function allocStorage(dtype: DType, size: number): Storage {
   const bytes = size * ELEMENT_BYTES[dtype];
-  if (bytes > 0 && bytes <= SMALL_STORAGE_BYTES) {
+  if (bytes > ON_HEAP_BYTES && bytes <= SMALL_STORAGE_BYTES) {
     const byteOffset = carve(bytes);
     switch (dtype) {
       case "float32":
