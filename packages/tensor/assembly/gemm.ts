@@ -4,8 +4,10 @@
  * MR-row panels of its A block per KC step, and a register-tiled MR x NR micro-kernel keeps
  * 8 f32x4 accumulators. Operands keep any element strides (a transposed view is packed in place).
  * Work is a list of tasks (pack tasks first, then row blocks) claimed through an atomic ticket, so
- * the calling thread and any workers share one job with no fixed split (see `work`).
+ * the calling thread and any workers share one job with no fixed split (see `work`). The same
+ * job machinery runs the elementwise maps of maps.ts in chunks (`mapTask`).
  */
+import { mapTask } from "./maps";
 
 /** Rows of a micro-tile (A panel width). */
 const MR: i32 = 4;
@@ -39,7 +41,10 @@ const J_SCRATCH: usize = 84; //       per-thread scratch: an MC x KC A block, th
 const J_SCRATCH_STRIDE: usize = 88;
 const J_SHARED_B: usize = 92; //      1: every batch entry uses the first B (packed once)
 const J_THREADS: usize = 96; //       threads with tid < this take part
+const J_KIND: usize = 100; //         KIND_GEMM, or KIND_MAP: elementwise tasks (fields in maps.ts)
 // The host reserves 128 bytes for the descriptor (JOB_BYTES in src/backend/wasm.ts).
+
+const KIND_MAP: i32 = 1;
 
 /** First free byte after static data: the host lays out its buffers from here. */
 export function heapBase(): usize {
@@ -70,6 +75,8 @@ export function work(job: usize, tid: i32): i32 {
     if (idx < packTasks) {
       packTask(job, <i32>idx);
       if (<u32>atomic.add<i32>(job + J_PACK_DONE, 1) + 1 == packTasks) atomic.notify(job + J_PACK_DONE);
+    } else if (load<i32>(job + J_KIND) == KIND_MAP) {
+      mapTask(job, <i32>idx);
     } else {
       waitPacked(job, <i32>packTasks);
       computeTask(job, <i32>(idx - packTasks), tid);

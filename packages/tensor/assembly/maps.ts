@@ -45,6 +45,33 @@ export function unaryGrad(op: i32, x: usize, g: usize, dst: usize, n: i32): void
   }
 }
 
+// Fields of an elementwise job (bytes from the job descriptor, after gemm.ts's fields; they
+// must match J in src/backend/wasm.ts): which map, its op code, the element count (a multiple
+// of 4), elements per task (a multiple of 4), and the arrays. Results are written in place:
+// over x for `unary`, over g for `unaryGrad`.
+const J_MAP_FN: usize = 104; //    0: unary, 1: unaryGrad
+const J_MAP_OP: usize = 108;
+const J_MAP_COUNT: usize = 112;
+const J_MAP_CHUNK: usize = 116;
+const J_MAP_X: usize = 120;
+const J_MAP_G: usize = 124;
+
+/** Runs chunk `idx` of the elementwise job at `job`. */
+export function mapTask(job: usize, idx: i32): void {
+  const count = load<i32>(job + J_MAP_COUNT);
+  const chunk = load<i32>(job + J_MAP_CHUNK);
+  const start = idx * chunk;
+  const len = min(chunk, count - start);
+  const op = load<i32>(job + J_MAP_OP);
+  const x = <usize>load<u32>(job + J_MAP_X) + (<usize>start << 2);
+  if (load<i32>(job + J_MAP_FN) == 0) {
+    unary(op, x, x, len);
+  } else {
+    const g = <usize>load<u32>(job + J_MAP_G) + (<usize>start << 2);
+    unaryGrad(op, x, g, g, len);
+  }
+}
+
 /** Binary op codes; they must match BINARY in src/backend/wasm-kernels.ts (r*: operands swapped). */
 const ADD = 0;
 const SUB = 1;

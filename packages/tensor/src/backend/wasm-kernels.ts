@@ -3,11 +3,15 @@
  * layernorm.ts), run by the calling thread on the unshared memory: each call streams its input
  * through the arena in chunks of about `kernelTuning.chunkElements` floats (copy a chunk in,
  * compute it in place, copy it out), so the arena stays small, the chunk stays in cache, and
- * memory does not grow with the tensor. Every function returns false, having written nothing
- * it promises, when the runtime is missing or the arena cannot grow; the caller then runs the
- * TypeScript kernel. Inputs are contiguous float32 storage at an offset.
+ * memory does not grow with the tensor. From `kernelTuning.parallelMin` elements on, the unary
+ * maps and their gradients (transcendental, so compute-bound) instead run as one job of the
+ * worker pool on the shared memory, in chunks that the threads claim. Every function returns
+ * false, having written nothing it promises, when the runtime is missing or the arena cannot
+ * grow; the caller then runs the TypeScript kernel. Inputs are contiguous float32 storage at an
+ * offset.
  */
-import { align, localRuntime, reserve, type WasmRuntime } from "./wasm.js";
+import { activeThreads } from "./index.js";
+import { align, localRuntime, reserve, runMapJob, wasmRuntime, type WasmRuntime } from "./wasm.js";
 
 /** Unary op codes of assembly/maps.ts. */
 export const UNARY = { exp: 0, tanh: 1, sigmoid: 2, gelu: 3, geluTanh: 4 } as const;
@@ -36,7 +40,22 @@ export const kernelTuning = {
   layerNormMin: 256,
   /** Floats per chunk streamed through the arena. */
   chunkElements: 16384,
+  /** From this on, exp, tanh, sigmoid, GELU and the GELU gradients are shared with the workers. */
+  parallelMin: 65536,
 };
+
+/** The threads for a unary map of n elements, and the shared runtime with room for `bytes`. */
+function poolFor(n: number, bytes: number): { rt: WasmRuntime; threads: number } | null {
+  if (n < kernelTuning.parallelMin) return null;
+  const threads = activeThreads();
+  const rt = threads > 1 ? wasmRuntime() : null;
+  return rt !== null && reserve(rt, bytes) ? { rt, threads } : null;
+}
+
+/** Elements per task of a pooled map: about four tasks per thread, whole vectors. */
+function mapChunk(n: number, threads: number): number {
+  return Math.max(4096, Math.ceil(n / (4 * threads) / 4) * 4);
+}
 
 /** The runtime with at least `bytes` of arena, or null. */
 function arena(bytes: number): WasmRuntime | null {
@@ -46,6 +65,15 @@ function arena(bytes: number): WasmRuntime | null {
 
 /** dst[dOff + i] = op(src[sOff + i]) for i < n. */
 export function wasmUnary(op: UnaryKernel, src: Float32Array, sOff: number, n: number, dst: Float32Array, dOff: number): boolean {
+  const padded = (n + 3) & ~3;
+  const pool = poolFor(n, align(padded * 4));
+  if (pool !== null) {
+    const { rt, threads } = pool;
+    rt.f32.set(src.subarray(sOff, sOff + n), rt.arena / 4);
+    runMapJob(rt, { fn: "unary", op: UNARY[op], count: padded, chunk: mapChunk(padded, threads), x: rt.arena, g: 0 }, threads);
+    dst.set(rt.f32.subarray(rt.arena / 4, rt.arena / 4 + n), dOff);
+    return true;
+  }
   const chunk = Math.min(n, kernelTuning.chunkElements);
   const rt = arena(align(chunk * 4) + 16);
   if (rt === null) return false;
@@ -65,6 +93,18 @@ export function wasmUnary(op: UnaryKernel, src: Float32Array, sOff: number, n: n
 export function wasmUnaryGrad(
   op: GradKernel, x: Float32Array, xOff: number, g: Float32Array, gOff: number, n: number, dst: Float32Array, dOff: number,
 ): boolean {
+  const padded = (n + 3) & ~3;
+  const pool = poolFor(n, 2 * align(padded * 4));
+  if (pool !== null) {
+    const { rt, threads } = pool;
+    const px = rt.arena;
+    const pg = px + align(padded * 4);
+    rt.f32.set(x.subarray(xOff, xOff + n), px / 4);
+    rt.f32.set(g.subarray(gOff, gOff + n), pg / 4);
+    runMapJob(rt, { fn: "unaryGrad", op: GRAD[op], count: padded, chunk: mapChunk(padded, threads), x: px, g: pg }, threads);
+    dst.set(rt.f32.subarray(pg / 4, pg / 4 + n), dOff);
+    return true;
+  }
   const chunk = Math.min(n, kernelTuning.chunkElements);
   const bytes = align(chunk * 4 + 16);
   const rt = arena(2 * bytes);

@@ -31,8 +31,13 @@ const SCRATCH_STRIDE = align((MC_MAX * KC + MR * NR) * 4);
 export const J = {
   TICKET: 0, DONE: 8, TOTAL: 12, PACK_TASKS: 16, PACK_DONE: 20, M: 24, N: 28, K: 32, ARS: 36, ACS: 40,
   BRS: 44, BCS: 48, LDC: 52, ROW_BLOCKS: 56, MC: 60, PACK_CHUNKS: 64, CHUNK_PANELS: 68, PACKED_B: 72,
-  PACKED_STRIDE: 76, TABLE: 80, SCRATCH: 84, SCRATCH_STRIDE: 88, SHARED_B: 92, THREADS: 96,
+  PACKED_STRIDE: 76, TABLE: 80, SCRATCH: 84, SCRATCH_STRIDE: 88, SHARED_B: 92, THREADS: 96, KIND: 100,
+  // An elementwise job (assembly/maps.ts, mapTask)
+  MAP_FN: 104, MAP_OP: 108, MAP_COUNT: 112, MAP_CHUNK: 116, MAP_X: 120, MAP_G: 124,
 } as const;
+/** Job kinds (J.KIND). */
+const KIND_GEMM = 0;
+const KIND_MAP = 1;
 /**
  * Control words shared with the workers, in bytes from `ctrl`: GEN is bumped to wake them, SPIN
  * holds how long (us) they poll for the next job before sleeping; worker `tid` sets word
@@ -293,11 +298,63 @@ export function setWaker(wake: ((rt: WasmRuntime) => void) | null): void {
  * still hold.
  */
 export function runJob(rt: WasmRuntime, spec: JobSpec, threads: number): void {
-  const { i32, i64 } = rt;
-  const base = rt.job / 4;
   const rowBlocks = Math.ceil(spec.m / spec.mc);
   const packTasks = (spec.sharedB ? 1 : spec.entries) * spec.packChunks;
-  const total = packTasks + spec.entries * rowBlocks;
+  runTasks(rt, packTasks + spec.entries * rowBlocks, packTasks, threads, (i32, base) => {
+    i32[base + J.KIND / 4] = KIND_GEMM;
+    i32[base + J.M / 4] = spec.m;
+    i32[base + J.N / 4] = spec.n;
+    i32[base + J.K / 4] = spec.k;
+    i32[base + J.ARS / 4] = spec.aRowStride;
+    i32[base + J.ACS / 4] = spec.aColStride;
+    i32[base + J.BRS / 4] = spec.bRowStride;
+    i32[base + J.BCS / 4] = spec.bColStride;
+    i32[base + J.LDC / 4] = spec.ldc;
+    i32[base + J.ROW_BLOCKS / 4] = rowBlocks;
+    i32[base + J.MC / 4] = spec.mc;
+    i32[base + J.PACK_CHUNKS / 4] = spec.packChunks;
+    i32[base + J.CHUNK_PANELS / 4] = spec.chunkPanels;
+    i32[base + J.PACKED_B / 4] = spec.packedB;
+    i32[base + J.PACKED_STRIDE / 4] = spec.packedStride;
+    i32[base + J.TABLE / 4] = spec.table;
+    i32[base + J.SCRATCH / 4] = rt.ctrl + CTRL_BYTES;
+    i32[base + J.SCRATCH_STRIDE / 4] = SCRATCH_STRIDE;
+    i32[base + J.SHARED_B / 4] = spec.sharedB ? 1 : 0;
+  });
+}
+
+/** An elementwise job: `unary` (op over x, in place) or `unaryGrad` (g * op'(x), over g). */
+export interface MapJobSpec {
+  fn: "unary" | "unaryGrad";
+  op: number;
+  /** Elements (a multiple of 4) and elements per task (a multiple of 4). */
+  count: number;
+  chunk: number;
+  /** Byte addresses. */
+  x: number;
+  g: number;
+}
+
+/** Runs an elementwise job in chunks on `threads` threads, as `runJob` does a GEMM. */
+export function runMapJob(rt: WasmRuntime, spec: MapJobSpec, threads: number): void {
+  runTasks(rt, Math.ceil(spec.count / spec.chunk), 0, threads, (i32, base) => {
+    i32[base + J.KIND / 4] = KIND_MAP;
+    i32[base + J.MAP_FN / 4] = spec.fn === "unary" ? 0 : 1;
+    i32[base + J.MAP_OP / 4] = spec.op;
+    i32[base + J.MAP_COUNT / 4] = spec.count;
+    i32[base + J.MAP_CHUNK / 4] = spec.chunk;
+    i32[base + J.MAP_X / 4] = spec.x;
+    i32[base + J.MAP_G / 4] = spec.g;
+  });
+}
+
+/**
+ * Opens a job of `total` tasks, the first `packTasks` of them pack tasks, after `write` filled in
+ * its fields; runs it on `threads` threads and returns once every task is done.
+ */
+function runTasks(rt: WasmRuntime, total: number, packTasks: number, threads: number, write: (i32: Int32Array, base: number) => void): void {
+  const { i32, i64 } = rt;
+  const base = rt.job / 4;
   const generation = (rt.generation = (rt.generation + 1n) & 0xffffffffn);
   const ticket = rt.job / 8 + J.TICKET / 8;
   // Close first: a thread still holding the previous ticket value can then claim nothing.
@@ -306,25 +363,8 @@ export function runJob(rt: WasmRuntime, spec: JobSpec, threads: number): void {
   i32[base + J.TOTAL / 4] = total;
   i32[base + J.PACK_TASKS / 4] = packTasks;
   i32[base + J.PACK_DONE / 4] = 0;
-  i32[base + J.M / 4] = spec.m;
-  i32[base + J.N / 4] = spec.n;
-  i32[base + J.K / 4] = spec.k;
-  i32[base + J.ARS / 4] = spec.aRowStride;
-  i32[base + J.ACS / 4] = spec.aColStride;
-  i32[base + J.BRS / 4] = spec.bRowStride;
-  i32[base + J.BCS / 4] = spec.bColStride;
-  i32[base + J.LDC / 4] = spec.ldc;
-  i32[base + J.ROW_BLOCKS / 4] = rowBlocks;
-  i32[base + J.MC / 4] = spec.mc;
-  i32[base + J.PACK_CHUNKS / 4] = spec.packChunks;
-  i32[base + J.CHUNK_PANELS / 4] = spec.chunkPanels;
-  i32[base + J.PACKED_B / 4] = spec.packedB;
-  i32[base + J.PACKED_STRIDE / 4] = spec.packedStride;
-  i32[base + J.TABLE / 4] = spec.table;
-  i32[base + J.SCRATCH / 4] = rt.ctrl + CTRL_BYTES;
-  i32[base + J.SCRATCH_STRIDE / 4] = SCRATCH_STRIDE;
-  i32[base + J.SHARED_B / 4] = spec.sharedB ? 1 : 0;
   i32[base + J.THREADS / 4] = threads;
+  write(i32, base);
   Atomics.store(i64, ticket, generation << 32n); // open: publishes the fields above
   if (threads > 1 && wakeWorkers !== null) wakeWorkers(rt);
   rt.exports.work(rt.job, 0);

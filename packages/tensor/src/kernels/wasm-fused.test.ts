@@ -3,7 +3,8 @@
  * TypeScript kernels (the reference) on the same inputs: rows of odd lengths (shorter than a
  * SIMD vector, and straddling vector and chunk sizes), strided inputs, special values, chunk
  * sizes from one row to many; that the size thresholds and non-float32 inputs keep the
- * TypeScript path; and that memory stays flat over many calls. Each bound is the two kernels'
+ * TypeScript path; that large unary maps give the same bits on the worker pool; and that memory
+ * stays flat over many calls. Each bound is the two kernels'
  * errors from the exact value added up: softmax 2.3 float32 ulps (measured) + the reference's 1,
  * logSoftmax 1.7 (ulp + 2^-52) + 0.5 ulp + 2^-53 max|x|, the float64-arithmetic kernels 1 ulp between two
  * roundings (+ a float64 slack), logSoftmaxBackward 1 ulp + 1.5 * 2^-24 |exp(y) sum(g)| (its exp
@@ -11,15 +12,16 @@
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getBackend, setBackend } from "../backend/index.js";
+import { getBackend, getNumThreads, poolReady, setBackend, setNumThreads } from "../backend/index.js";
 import { kernelTuning } from "../backend/wasm-kernels.js";
+import { poolStats } from "../backend/pool.js";
 import { localRuntime, wasmRuntime } from "../backend/wasm.js";
 import { array, ones, zeros } from "../create.js";
 import type { NDArray } from "../ndarray.js";
 import { manualSeed, randn } from "../random.js";
 import { propertyConfig } from "../testing/config.js";
 import { logicalValues } from "../testing/reference.js";
-import { add, div, exp, gelu, mul } from "./map.js";
+import { add, div, exp, gelu, geluBackward, geluTanh, geluTanhBackward, mul, sigmoid, tanh } from "./map.js";
 import { layerNorm, layerNormBackward } from "./normalization.js";
 import { logSoftmax, logSoftmaxBackward, softmax, softmaxBackward } from "./softmax.js";
 
@@ -169,6 +171,36 @@ describe("WebAssembly fused kernels against the TypeScript ones", () => {
       const tolerance = i < 2 ? 4 * 2 ** -23 : 0; // the SIMD exp and GELU are within a few ulp; arithmetic is exact
       logicalValues(got).forEach((v, k) => expect(Math.abs(v - want[i]![k]!)).toBeLessThanOrEqual(tolerance * Math.max(1, Math.abs(want[i]![k]!))));
     });
+  });
+
+  it("shares large unary maps and GELU gradients with the worker pool, with the single-thread kernel's bits", async () => {
+    setBackend("wasm");
+    const threads = getNumThreads();
+    setNumThreads(2);
+    try {
+      expect(await poolReady()).toBe(true);
+      manualSeed(6);
+      for (const n of [1, 5, 4097, 70001]) {
+        // An offset view (a slice of a larger array) as well as a whole array.
+        const whole = randn([n + 3], { dtype: "float32" });
+        const x = whole.slice(0, 3, n + 3, 1);
+        const g = randn([n], { dtype: "float32" });
+        const ops = [() => exp(x), () => tanh(x), () => sigmoid(x), () => gelu(x), () => geluTanh(x), () => geluBackward(x, g), () => geluTanhBackward(x, g)];
+        kernelTuning.parallelMin = Infinity;
+        const alone = ops.map((f) => logicalValues(f()));
+        kernelTuning.parallelMin = 0;
+        ops.forEach((f, i) => expect(logicalValues(f()), `op ${i}, n ${n}`).toEqual(alone[i]));
+      }
+      // The worker takes part (one the machine happens not to schedule in time joins a later job).
+      const rt = wasmRuntime()!;
+      const before = poolStats(rt).tasks;
+      const big = randn([200_000], { dtype: "float32" });
+      for (let attempt = 0; attempt < 100 && poolStats(rt).tasks === before; attempt++) gelu(big);
+      expect(poolStats(rt).tasks).toBeGreaterThan(before);
+    } finally {
+      kernelTuning.parallelMin = saved.parallelMin;
+      setNumThreads(threads);
+    }
   });
 
   it("leaves arithmetic with an empty operand to the row loops (the broadcast shape, no trap)", () => {
