@@ -65,6 +65,18 @@ export function matmul(a: NDArray, b: NDArray): NDArray {
     throw new TypeError(`matmul: expected both operands to have the same dtype, got ${a.dtype} and ${b.dtype}`);
   }
   if (a.dtype === "bool") throw new TypeError("matmul: not supported for bool tensors");
+  if (a.ndim === 2 && b.ndim === 2) {
+    // Two matrices: no batch to broadcast or fold (the common case of small models).
+    const [m, k] = a.shape as [number, number];
+    const [k2, n] = b.shape as [number, number];
+    if (k !== k2) {
+      throw new RangeError(`matmul: shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} cannot be multiplied (${k} != ${k2})`);
+    }
+    const out = empty([m, n], a.dtype);
+    const aOp = { data: a.data, rowStride: a.strides[0]!, colStride: a.strides[1]!, offsets: [a.offset] };
+    gemmBatch(m, n, k, aOp, { data: b.data, rowStride: b.strides[0]!, colStride: b.strides[1]!, offsets: [b.offset] }, out.data);
+    return out;
+  }
   const a2 = a.ndim === 1 ? a.unsqueeze(0) : a;
   const b2 = b.ndim === 1 ? b.unsqueeze(1) : b;
   const [m, k] = a2.shape.slice(-2) as [number, number];
