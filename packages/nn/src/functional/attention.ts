@@ -159,7 +159,9 @@ export function multiHeadAttentionForward(
   }
   const S = kh.shape[2]!;
   // The attention mask as [1 or N, 1 or H, L, S], plus the padding mask as [N, 1, 1, S].
+  // The causal bias (isCausal) masks no row entirely, unless a padding mask joins it.
   let bias = mask ? mask.reshape(mask.shape[0] === 1 ? [1, 1, L, S] : [N, numHeads, L, S]) : null;
+  if (bias && causalBiases.has(mask!) && !kpm) causalBiases.add(bias);
   if (kpm) {
     if (kpm.shape.length !== 2 || kpm.shape[0] !== N || kpm.shape[1] !== S) {
       throw new RangeError(`${op}: keyPaddingMask must have shape [${N},${S}], got [${kpm.shape.join(",")}]`);
