@@ -9,6 +9,7 @@
  * Flags: --systems typegrad,tfjs-wasm,tfjs-cpu,jax-js (default: all four) --with-torch
  * --only W0,W2 --sizes 128,256 (W1) --iterations N --warmup N (exact counts for every system;
  * no budget) --budget S (seconds per measurement for slow systems, default 20; 0 = none)
+ * --rounds N (every system N times per workload, in turn; default 3 for W0, 1 otherwise)
  * --python /usr/bin/python3 --torch-threads N --rss-check [--rss-steps 1000] --verify.
  */
 import { spawn } from "node:child_process";
@@ -35,6 +36,7 @@ const { values } = parseArgs({
     "rss-steps": { type: "string", default: "1000" },
     "rss-reference": { type: "string", default: "50" },
     verify: { type: "boolean", default: false },
+    rounds: { type: "string" },
   },
 });
 
@@ -233,34 +235,66 @@ async function verify(): Promise<void> {
   if (worst >= 1e-4) process.exitCode = 1;
 }
 
+/**
+ * Rounds per workload: each round runs every system once, in turn. The machine's speed drifts
+ * by up to ~1.5x over seconds (a plain JS loop, timed alone, shows it), so a short workload
+ * measured once per system can land in different phases; W0 (a few seconds per system) takes 3.
+ */
+function roundsFor(workload: WorkloadId): number {
+  return values.rounds ? positiveInt("rounds", values.rounds) : workload === "W0" ? 3 : 1;
+}
+
+/** One result per system and row from its rounds: the round with the median median, spread over all. */
+function mergeRounds(rounds: Result[][]): Result[] {
+  const byRow = new Map<string, Result[]>();
+  for (const r of rounds.flat()) byRow.set(`${r.system} ${r.label}`, [...(byRow.get(`${r.system} ${r.label}`) ?? []), r]);
+  return [...byRow.values()].map((rs) => {
+    if (rs.length === 1) return rs[0]!;
+    const sorted = [...rs].sort((a, b) => a.medianMs - b.medianMs);
+    const mid = sorted[(sorted.length - 1) >> 1]!;
+    return {
+      ...mid,
+      minMs: Math.min(...rs.map((r) => r.minMs)),
+      maxMs: Math.max(...rs.map((r) => r.maxMs)),
+      peakRssMiB: Math.max(...rs.map((r) => r.peakRssMiB)),
+      roundMediansMs: rs.map((r) => r.medianMs),
+    };
+  });
+}
+
 async function bench(): Promise<void> {
   console.error(`[bench] systems ${systems.join(", ")}; workloads ${only.join(", ")}; ${budgetMs === null ? "exact counts" : `budget ${budgetS} s per measurement for slow systems`}; one child process per system and workload`);
   const results: Result[] = [];
   const failures: Failure[] = [];
   for (const workload of WORKLOADS.filter((w) => only.includes(w))) {
-    for (const system of systems) {
-      const t0 = performance.now();
-      const load = +loadavg()[0]!.toFixed(2);
-      const out = await runJob(system, { mode: "run", plan: planFor(system, workload) });
-      const got = out.lines.filter((l) => typeof l["medianMs"] === "number") as unknown as Result[];
-      for (const r of got) {
-        r.loadAverage1m = load;
-        results.push(r);
-        const { samplesMs: _samples, ...line } = r;
-        console.log(JSON.stringify(line));
+    const rounds: Result[][] = [];
+    for (let round = 1; round <= roundsFor(workload); round++) {
+      for (const system of systems) {
+        const t0 = performance.now();
+        const load = +loadavg()[0]!.toFixed(2);
+        const out = await runJob(system, { mode: "run", plan: planFor(system, workload) });
+        const got = out.lines.filter((l) => typeof l["medianMs"] === "number") as unknown as Result[];
+        for (const r of got) {
+          r.loadAverage1m = load;
+          const { samplesMs: _samples, ...line } = r;
+          console.log(JSON.stringify(line));
+        }
+        rounds.push(got);
+        if (out.error || got.length === 0) {
+          const error = out.error ?? "no result";
+          failures.push({ system, workload, error });
+          console.error(`[bench] ${workload} ${system}: FAILED: ${error.split("\n")[0]}`);
+        } else console.error(`[bench] ${workload} ${system}${roundsFor(workload) > 1 ? ` (round ${round})` : ""}: done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
       }
-      if (out.error || got.length === 0) {
-        const error = out.error ?? "no result";
-        failures.push({ system, workload, error });
-        console.error(`[bench] ${workload} ${system}: FAILED: ${error.split("\n")[0]}`);
-      } else console.error(`[bench] ${workload} ${system}: done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     }
+    results.push(...mergeRounds(rounds));
   }
   console.log(`\n${resultsTable(results, failures, systems)}\n`);
   if (systems.includes("typegrad") && systems.length > 1) console.log(`typegrad's median time relative to each system's (below 1: typegrad is faster):\n\n${ratioTable(results, systems)}\n`);
   console.log(
     [
       "median and spread over the timed iterations; 'timed (+warm-up)' counts them; * = fewer than WORKLOADS.md's 10 timed or 3 warm-up iterations",
+      `  ${only.filter((w) => roundsFor(w) > 1).map((w) => `${w}: ${roundsFor(w)} rounds`).join(", ") || "1 round each"} (a round runs every system once, in turn; a row shows the round with the median median, and the spread over all rounds).`,
       `  (a system slower than the --budget of ${budgetS} s per measurement runs fewer; typegrad always runs the full counts).`,
       "peak RSS: the child process that ran that workload (W1: all sizes), with its RSS after loading the system in parentheses.",
       ...checkSummary(results),

@@ -71,6 +71,8 @@ export interface Result {
   samplesMs?: number[];
   /** The machine's 1-minute load average when this workload's child process started (set by the parent). */
   loadAverage1m?: number;
+  /** With several rounds (`--rounds`; W0 by default): each round's median, ms. The row shows the round with the median median, its spread over all rounds. */
+  roundMediansMs?: number[];
   note?: string;
 }
 
