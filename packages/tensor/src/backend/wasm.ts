@@ -300,27 +300,13 @@ export function setWaker(wake: ((rt: WasmRuntime) => void) | null): void {
 export function runJob(rt: WasmRuntime, spec: JobSpec, threads: number): void {
   const rowBlocks = Math.ceil(spec.m / spec.mc);
   const packTasks = (spec.sharedB ? 1 : spec.entries) * spec.packChunks;
-  runTasks(rt, packTasks + spec.entries * rowBlocks, packTasks, threads, (i32, base) => {
-    i32[base + J.KIND / 4] = KIND_GEMM;
-    i32[base + J.M / 4] = spec.m;
-    i32[base + J.N / 4] = spec.n;
-    i32[base + J.K / 4] = spec.k;
-    i32[base + J.ARS / 4] = spec.aRowStride;
-    i32[base + J.ACS / 4] = spec.aColStride;
-    i32[base + J.BRS / 4] = spec.bRowStride;
-    i32[base + J.BCS / 4] = spec.bColStride;
-    i32[base + J.LDC / 4] = spec.ldc;
-    i32[base + J.ROW_BLOCKS / 4] = rowBlocks;
-    i32[base + J.MC / 4] = spec.mc;
-    i32[base + J.PACK_CHUNKS / 4] = spec.packChunks;
-    i32[base + J.CHUNK_PANELS / 4] = spec.chunkPanels;
-    i32[base + J.PACKED_B / 4] = spec.packedB;
-    i32[base + J.PACKED_STRIDE / 4] = spec.packedStride;
-    i32[base + J.TABLE / 4] = spec.table;
-    i32[base + J.SCRATCH / 4] = rt.ctrl + CTRL_BYTES;
-    i32[base + J.SCRATCH_STRIDE / 4] = SCRATCH_STRIDE;
-    i32[base + J.SHARED_B / 4] = spec.sharedB ? 1 : 0;
-  });
+  runTasks(rt, packTasks + spec.entries * rowBlocks, packTasks, threads, [
+    [J.KIND, KIND_GEMM], [J.M, spec.m], [J.N, spec.n], [J.K, spec.k],
+    [J.ARS, spec.aRowStride], [J.ACS, spec.aColStride], [J.BRS, spec.bRowStride], [J.BCS, spec.bColStride],
+    [J.LDC, spec.ldc], [J.ROW_BLOCKS, rowBlocks], [J.MC, spec.mc], [J.PACK_CHUNKS, spec.packChunks],
+    [J.CHUNK_PANELS, spec.chunkPanels], [J.PACKED_B, spec.packedB], [J.PACKED_STRIDE, spec.packedStride],
+    [J.TABLE, spec.table], [J.SCRATCH, rt.ctrl + CTRL_BYTES], [J.SCRATCH_STRIDE, SCRATCH_STRIDE], [J.SHARED_B, spec.sharedB ? 1 : 0],
+  ]);
 }
 
 /** An elementwise job: `unary` (op over x, in place) or `unaryGrad` (g * op'(x), over g). */
@@ -337,22 +323,18 @@ export interface MapJobSpec {
 
 /** Runs an elementwise job in chunks on `threads` threads, as `runJob` does a GEMM. */
 export function runMapJob(rt: WasmRuntime, spec: MapJobSpec, threads: number): void {
-  runTasks(rt, Math.ceil(spec.count / spec.chunk), 0, threads, (i32, base) => {
-    i32[base + J.KIND / 4] = KIND_MAP;
-    i32[base + J.MAP_FN / 4] = spec.fn === "unary" ? 0 : 1;
-    i32[base + J.MAP_OP / 4] = spec.op;
-    i32[base + J.MAP_COUNT / 4] = spec.count;
-    i32[base + J.MAP_CHUNK / 4] = spec.chunk;
-    i32[base + J.MAP_X / 4] = spec.x;
-    i32[base + J.MAP_G / 4] = spec.g;
-  });
+  runTasks(rt, Math.ceil(spec.count / spec.chunk), 0, threads, [
+    [J.KIND, KIND_MAP], [J.MAP_FN, spec.fn === "unary" ? 0 : 1], [J.MAP_OP, spec.op],
+    [J.MAP_COUNT, spec.count], [J.MAP_CHUNK, spec.chunk], [J.MAP_X, spec.x], [J.MAP_G, spec.g],
+  ]);
 }
 
 /**
- * Opens a job of `total` tasks, the first `packTasks` of them pack tasks, after `write` filled in
- * its fields; runs it on `threads` threads and returns once every task is done.
+ * Opens a job of `total` tasks, the first `packTasks` of them pack tasks, with its `fields`
+ * ([byte offset in the descriptor, i32 value]); runs it on `threads` threads and returns once
+ * every task is done.
  */
-function runTasks(rt: WasmRuntime, total: number, packTasks: number, threads: number, write: (i32: Int32Array, base: number) => void): void {
+function runTasks(rt: WasmRuntime, total: number, packTasks: number, threads: number, fields: readonly (readonly [number, number])[]): void {
   const { i32, i64 } = rt;
   const base = rt.job / 4;
   const generation = (rt.generation = (rt.generation + 1n) & 0xffffffffn);
@@ -364,7 +346,7 @@ function runTasks(rt: WasmRuntime, total: number, packTasks: number, threads: nu
   i32[base + J.PACK_TASKS / 4] = packTasks;
   i32[base + J.PACK_DONE / 4] = 0;
   i32[base + J.THREADS / 4] = threads;
-  write(i32, base);
+  for (const [at, value] of fields) i32[base + at / 4] = value;
   Atomics.store(i64, ticket, generation << 32n); // open: publishes the fields above
   if (threads > 1 && wakeWorkers !== null) wakeWorkers(rt);
   rt.exports.work(rt.job, 0);
