@@ -330,7 +330,7 @@ def rss_check(steps, reference):
                 growth=growth, **{"pass": abs(growth) <= 0.1}, note=f"final loss {loss:.4f}")
 
 
-DEFAULT_COUNTS = {"W0": (500, 1000), "W2": (3, 20), "W3": (3, 20)}
+DEFAULT_COUNTS = {"W0": (2000, 2000), "W2": (3, 20), "W3": (3, 20)}
 W1_COUNTS = {128: (10, 200), 256: (5, 50), 512: (3, 20), 1024: (3, 10)}
 
 

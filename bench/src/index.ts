@@ -63,12 +63,13 @@ const budgetMs = iterations !== undefined || budgetS === 0 ? null : budgetS * 10
 
 /**
  * Default counts, the same for every system: at least WORKLOADS.md's minimums (3 warm-ups, 10
- * timed), more where a run is short. W0 warms up 500 times: JIT engines (V8 here) reach steady
- * code only after a few hundred calls of a ~40-op step, and a training loop runs far longer.
+ * timed), more where a run is short. W0 warms up 2,000 times: V8 reaches steady code for a
+ * ~40-op step only after about 2,000 calls (typegrad's median per 500-step window falls from
+ * ~600 us to ~300 us over them), and a training loop runs far longer.
  */
 const W1_COUNTS: Record<number, Counts> = { 128: { warmup: 10, iterations: 200 }, 256: { warmup: 5, iterations: 50 }, 512: { warmup: 3, iterations: 20 }, 1024: { warmup: 3, iterations: 10 } };
 function countsFor(workload: WorkloadId, n?: number): Counts {
-  const base = workload === "W0" ? { warmup: 500, iterations: 1000 } : workload === "W1" ? (W1_COUNTS[n!] ?? { warmup: 3, iterations: 10 }) : { warmup: 3, iterations: 20 };
+  const base = workload === "W0" ? { warmup: 2000, iterations: 2000 } : workload === "W1" ? (W1_COUNTS[n!] ?? { warmup: 3, iterations: 10 }) : { warmup: 3, iterations: 20 };
   return { warmup: warmup ?? base.warmup, iterations: iterations ?? base.iterations };
 }
 function planFor(system: SystemId, workload: WorkloadId): Plan {
