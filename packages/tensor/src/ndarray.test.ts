@@ -228,6 +228,17 @@ describe("element access and conversion", () => {
     expect(array([true]).item()).toBe(true);
   });
 
+  it("toArray gives an array with a buffer of its own, also for small storage in a shared chunk", () => {
+    const neighbour = zeros([16, 4], { dtype: "float32" });
+    const small = zeros([4, 8], { dtype: "float32" });
+    for (const x of [small, small.transpose(0, 1), small.slice(0, 1, 3, 1)]) {
+      const out = x.toArray();
+      expect(out.byteOffset).toBe(0);
+      expect(out.buffer.byteLength).toBe(out.byteLength);
+      expect(out.buffer).not.toBe(neighbour.data.buffer);
+    }
+  });
+
   it("astype converts like PyTorch's casts", () => {
     const a = array([-1.7, -0.5, 0, 0.5, 2.9, NaN], { dtype: "float64" });
     expect(Array.from(a.astype("int32").toArray())).toEqual([-1, 0, 0, 0, 2, 0]);

@@ -307,9 +307,11 @@ export class NDArray {
     return this.dtype === "bool" ? v !== 0 : v;
   }
 
-  /** A row-major copy of the elements in this dtype's typed array. */
+  /** A row-major copy of the elements in this dtype's typed array, with a buffer of its own. */
   toArray(): Storage {
-    return this.isContiguous() ? this.data.slice(this.offset, this.offset + this.size) : this.clone().data;
+    // Small storage shares its ArrayBuffer with other arrays (see allocStorage): always slice.
+    const dense = this.isContiguous() ? this : this.clone();
+    return dense.data.slice(dense.offset, dense.offset + dense.size);
   }
 
   /** The elements as nested JS arrays (bools as booleans; a 0-d array gives its scalar). */
