@@ -59,7 +59,12 @@ export const linear = defineOp<void, readonly [NDArray, NDArray, NDArray | numbe
   forward: ([x, w, b]) => {
     const y = K.matmul(x, w.transpose(0, 1));
     if (typeof b === "number") return b === 0 ? y : K.add(y, b, y);
-    return b.ndim === 1 && b.shape[0] === y.shape[y.ndim - 1] ? K.add(y, b, y) : K.add(y, b);
+    // As PyTorch's addmm: the bias broadcasts to the product's shape, in its dtype.
+    const fits = b.ndim <= y.ndim && b.shape.every((s, d) => s === 1 || s === y.shape[y.ndim - b.ndim + d]);
+    const what = `linear: bias of shape [${b.shape.join(",")}] (${b.dtype})`;
+    if (b.dtype !== y.dtype) throw new TypeError(`${what} must have the output's dtype ${y.dtype}`);
+    if (!fits) throw new RangeError(`${what} does not broadcast to the output [${y.shape.join(",")}]`);
+    return K.add(y, b, y);
   },
   backward: (g, { inputs: [x, w, b], needsInputGrad: [nx, nw, nb] }) => {
     const [outF, inF] = w.shape as [number, number];

@@ -130,6 +130,10 @@ describe("dropout, embedding, linear, layerNorm", () => {
   it("linear and layerNorm validate shapes", () => {
     expect(linear(ones([2, 3]), ones([4, 3]), ones([4])).tolist()).toEqual([[4, 4, 4, 4], [4, 4, 4, 4]]);
     expect(() => linear(ones([2, 3]), ones([4, 2]))).toThrow(/linear: input of shape \[2,3\] does not end with in_features 2/);
+    // The bias broadcasts to the output and has its dtype, as torch.addmm requires.
+    expect(linear(ones([2, 3]), ones([4, 3]), ones([1])).tolist()).toEqual([[4, 4, 4, 4], [4, 4, 4, 4]]);
+    expect(() => linear(ones([2, 3]), ones([4, 3]), ones([3, 2, 4]))).toThrow(/linear: bias of shape \[3,2,4\] \(float32\) does not broadcast to the output \[2,4\]/);
+    expect(() => linear(ones([2, 3]), ones([4, 3]), ones([4], { dtype: "float64" }))).toThrow(/linear: bias of shape \[4\] \(float64\) must have the output's dtype float32/);
     expect(() => layerNorm(ones([2, 3]), [2])).toThrow(/layerNorm: input of shape \[2,3\] does not end with the normalized shape \[2\]/);
   });
 });
