@@ -245,14 +245,17 @@ function roundsFor(workload: WorkloadId): number {
   return values.rounds ? positiveInt("rounds", values.rounds) : workload === "W0" || workload === "W1" ? 3 : 1;
 }
 
-/** One result per system and row from its rounds: the round with the median median, spread over all. */
+/**
+ * One result per system and row from its rounds: the round with the median median (of an even
+ * count, the slower middle one), spread over all.
+ */
 function mergeRounds(rounds: Result[][]): Result[] {
   const byRow = new Map<string, Result[]>();
   for (const r of rounds.flat()) byRow.set(`${r.system} ${r.label}`, [...(byRow.get(`${r.system} ${r.label}`) ?? []), r]);
   return [...byRow.values()].map((rs) => {
     if (rs.length === 1) return rs[0]!;
     const sorted = [...rs].sort((a, b) => a.medianMs - b.medianMs);
-    const mid = sorted[(sorted.length - 1) >> 1]!;
+    const mid = sorted[sorted.length >> 1]!;
     return {
       ...mid,
       minMs: Math.min(...rs.map((r) => r.minMs)),
@@ -269,6 +272,7 @@ async function bench(): Promise<void> {
   const failures: Failure[] = [];
   for (const workload of WORKLOADS.filter((w) => only.includes(w))) {
     const rounds: Result[][] = [];
+    const failed = new Map<SystemId, string>();
     for (let round = 1; round <= roundsFor(workload); round++) {
       for (const system of systems) {
         const t0 = performance.now();
@@ -283,12 +287,16 @@ async function bench(): Promise<void> {
         rounds.push(got);
         if (out.error || got.length === 0) {
           const error = out.error ?? "no result";
-          failures.push({ system, workload, error });
+          if (!failed.has(system)) failed.set(system, error);
           console.error(`[bench] ${workload} ${system}: FAILED: ${error.split("\n")[0]}`);
         } else console.error(`[bench] ${workload} ${system}${roundsFor(workload) > 1 ? ` (round ${round})` : ""}: done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
       }
     }
-    results.push(...mergeRounds(rounds));
+    const merged = mergeRounds(rounds);
+    results.push(...merged);
+    // A system that failed every round is reported once; one that failed only some rounds
+    // keeps its other rounds' result, and the error stays in the log above.
+    for (const [system, error] of failed) if (!merged.some((r) => r.system === system)) failures.push({ system, workload, error });
   }
   console.log(`\n${resultsTable(results, failures, systems)}\n`);
   if (systems.includes("typegrad") && systems.length > 1) console.log(`typegrad's median time relative to each system's (below 1: typegrad is faster):\n\n${ratioTable(results, systems)}\n`);
