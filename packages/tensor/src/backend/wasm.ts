@@ -301,11 +301,11 @@ export function runJob(rt: WasmRuntime, spec: JobSpec, threads: number): void {
   const rowBlocks = Math.ceil(spec.m / spec.mc);
   const packTasks = (spec.sharedB ? 1 : spec.entries) * spec.packChunks;
   runTasks(rt, packTasks + spec.entries * rowBlocks, packTasks, threads, [
-    [J.KIND, KIND_GEMM], [J.M, spec.m], [J.N, spec.n], [J.K, spec.k],
-    [J.ARS, spec.aRowStride], [J.ACS, spec.aColStride], [J.BRS, spec.bRowStride], [J.BCS, spec.bColStride],
-    [J.LDC, spec.ldc], [J.ROW_BLOCKS, rowBlocks], [J.MC, spec.mc], [J.PACK_CHUNKS, spec.packChunks],
-    [J.CHUNK_PANELS, spec.chunkPanels], [J.PACKED_B, spec.packedB], [J.PACKED_STRIDE, spec.packedStride],
-    [J.TABLE, spec.table], [J.SCRATCH, rt.ctrl + CTRL_BYTES], [J.SCRATCH_STRIDE, SCRATCH_STRIDE], [J.SHARED_B, spec.sharedB ? 1 : 0],
+    J.KIND, KIND_GEMM, J.M, spec.m, J.N, spec.n, J.K, spec.k,
+    J.ARS, spec.aRowStride, J.ACS, spec.aColStride, J.BRS, spec.bRowStride, J.BCS, spec.bColStride,
+    J.LDC, spec.ldc, J.ROW_BLOCKS, rowBlocks, J.MC, spec.mc, J.PACK_CHUNKS, spec.packChunks,
+    J.CHUNK_PANELS, spec.chunkPanels, J.PACKED_B, spec.packedB, J.PACKED_STRIDE, spec.packedStride,
+    J.TABLE, spec.table, J.SCRATCH, rt.ctrl + CTRL_BYTES, J.SCRATCH_STRIDE, SCRATCH_STRIDE, J.SHARED_B, spec.sharedB ? 1 : 0,
   ]);
 }
 
@@ -324,17 +324,17 @@ export interface MapJobSpec {
 /** Runs an elementwise job in chunks on `threads` threads, as `runJob` does a GEMM. */
 export function runMapJob(rt: WasmRuntime, spec: MapJobSpec, threads: number): void {
   runTasks(rt, Math.ceil(spec.count / spec.chunk), 0, threads, [
-    [J.KIND, KIND_MAP], [J.MAP_FN, spec.fn === "unary" ? 0 : 1], [J.MAP_OP, spec.op],
-    [J.MAP_COUNT, spec.count], [J.MAP_CHUNK, spec.chunk], [J.MAP_X, spec.x], [J.MAP_G, spec.g],
+    J.KIND, KIND_MAP, J.MAP_FN, spec.fn === "unary" ? 0 : 1, J.MAP_OP, spec.op,
+    J.MAP_COUNT, spec.count, J.MAP_CHUNK, spec.chunk, J.MAP_X, spec.x, J.MAP_G, spec.g,
   ]);
 }
 
 /**
  * Opens a job of `total` tasks, the first `packTasks` of them pack tasks, with its `fields`
- * ([byte offset in the descriptor, i32 value]); runs it on `threads` threads and returns once
- * every task is done.
+ * (pairs, flat: byte offset in the descriptor, i32 value; one array per job, as every matmul
+ * runs one); runs it on `threads` threads and returns once every task is done.
  */
-function runTasks(rt: WasmRuntime, total: number, packTasks: number, threads: number, fields: readonly (readonly [number, number])[]): void {
+function runTasks(rt: WasmRuntime, total: number, packTasks: number, threads: number, fields: readonly number[]): void {
   const { i32, i64 } = rt;
   const base = rt.job / 4;
   const generation = (rt.generation = (rt.generation + 1n) & 0xffffffffn);
@@ -346,7 +346,7 @@ function runTasks(rt: WasmRuntime, total: number, packTasks: number, threads: nu
   i32[base + J.PACK_TASKS / 4] = packTasks;
   i32[base + J.PACK_DONE / 4] = 0;
   i32[base + J.THREADS / 4] = threads;
-  for (const [at, value] of fields) i32[base + at / 4] = value;
+  for (let f = 0; f < fields.length; f += 2) i32[base + fields[f]! / 4] = fields[f + 1]!;
   Atomics.store(i64, ticket, generation << 32n); // open: publishes the fields above
   if (threads > 1 && wakeWorkers !== null) wakeWorkers(rt);
   rt.exports.work(rt.job, 0);
