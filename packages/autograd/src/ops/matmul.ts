@@ -60,10 +60,10 @@ export const linear = defineOp<void, readonly [NDArray, NDArray, NDArray | numbe
     const y = K.matmul(x, w.transpose(0, 1));
     if (typeof b === "number") return b === 0 ? y : K.add(y, b, y);
     // As PyTorch's addmm: the bias broadcasts to the product's shape, in its dtype.
-    const fits = b.ndim <= y.ndim && b.shape.every((s, d) => s === 1 || s === y.shape[y.ndim - b.ndim + d]);
     const what = `linear: bias of shape [${b.shape.join(",")}] (${b.dtype})`;
     if (b.dtype !== y.dtype) throw new TypeError(`${what} must have the output's dtype ${y.dtype}`);
-    if (!fits) throw new RangeError(`${what} does not broadcast to the output [${y.shape.join(",")}]`);
+    const shape = K.broadcastShapes([y.shape, b.shape], "linear (bias)");
+    if (shape.length !== y.ndim || shape.some((s, d) => s !== y.shape[d])) throw new RangeError(`${what} does not broadcast to the output [${y.shape.join(",")}]`);
     return K.add(y, b, y);
   },
   backward: (g, { inputs: [x, w, b], needsInputGrad: [nx, nw, nb] }) => {
