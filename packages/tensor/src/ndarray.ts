@@ -309,9 +309,10 @@ export class NDArray {
 
   /** A row-major copy of the elements in this dtype's typed array, with a buffer of its own. */
   toArray(): Storage {
-    // Small storage shares its ArrayBuffer with other arrays (see allocStorage): always slice.
-    const dense = this.isContiguous() ? this : this.clone();
-    return dense.data.slice(dense.offset, dense.offset + dense.size);
+    if (this.isContiguous()) return this.data.slice(this.offset, this.offset + this.size);
+    // A small clone is a view into a shared chunk (see allocStorage): copy it out of there.
+    const own = this.clone().data;
+    return own.byteLength === own.buffer.byteLength ? own : own.slice();
   }
 
   /** The elements as nested JS arrays (bools as booleans; a 0-d array gives its scalar). */
