@@ -6,7 +6,6 @@
  * range-checked (`castScalarChecked`), as PyTorch checks them.
  */
 import {
-  allocStorage,
   castScalar,
   castScalarChecked,
   checkDType,
@@ -16,6 +15,7 @@ import {
   type DType,
   type Storage,
 } from "./dtype.js";
+import { allocStorage, allocStorageUninit } from "./storage.js";
 import { checkShape, contiguousStrides, fmtShape, numel, type Shape } from "./layout.js";
 import { NDArray, type NestedList } from "./ndarray.js";
 
@@ -34,6 +34,14 @@ export function empty(shape: Shape, dtype: DType = DEFAULT_FLOAT): NDArray {
   const s = checkShape(shape, "empty");
   const dt = checkDType(dtype, "empty");
   return new NDArray(allocStorage(dt, numel(s)), s, contiguousStrides(s), 0, dt);
+}
+
+/**
+ * A contiguous array whose values are unspecified (it may reuse a released buffer as it was left):
+ * the output of a kernel that writes every element before reading any (PyTorch's `at::empty`).
+ */
+export function uninitialized(shape: Shape, dtype: DType): NDArray {
+  return new NDArray(allocStorageUninit(dtype, numel(shape)), shape.slice(), contiguousStrides(shape), 0, dtype);
 }
 
 /**

@@ -8,7 +8,6 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { array } from "./create.js";
 import {
-  allocStorage,
   castScalar,
   checkDType,
   DEFAULT_FLOAT,
@@ -21,6 +20,7 @@ import {
   type DType,
 } from "./dtype.js";
 import { resultType } from "./kernels/elementwise.js";
+import { allocStorage } from "./storage.js";
 import type { NDArray } from "./ndarray.js";
 import { dtypes } from "./testing/arbitraries.js";
 import { propertyConfig } from "./testing/config.js";

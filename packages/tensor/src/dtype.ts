@@ -38,61 +38,7 @@ export function checkDType(value: unknown, op: string): DType {
 }
 
 /** Bytes per element of each dtype's storage. */
-const ELEMENT_BYTES: Record<DType, number> = { bool: 1, int32: 4, float32: 4, float64: 8 };
-
-// V8 gives every typed array over 64 bytes its own off-heap backing store, 1-2 us apiece: that
-// dominated tiny ops. Such storage up to 8 KiB is carved instead from shared 64 KiB chunks.
-// Each byte is handed out once, so a carved array starts zeroed, and a chunk is freed with its
-// last view; so one small tensor kept alive keeps its whole chunk alive (at most 64 KiB each).
-// Up to 64 bytes (scalars, such as a loss) V8 allocates on its own heap, which is as cheap.
-const ON_HEAP_BYTES = 64;
-const SMALL_STORAGE_BYTES = 8192;
-const CHUNK_BYTES = 65536;
-let chunk = new ArrayBuffer(CHUNK_BYTES);
-let chunkUsed = 0;
-
-/** The offset in `chunk` of a zeroed, 8-byte aligned range (any element type can view it). */
-function carve(bytes: number): number {
-  if (chunkUsed + bytes > CHUNK_BYTES) {
-    chunk = new ArrayBuffer(CHUNK_BYTES);
-    chunkUsed = 0;
-  }
-  const byteOffset = chunkUsed;
-  chunkUsed += (bytes + 7) & ~7;
-  return byteOffset;
-}
-
-/**
- * Allocates zero-filled storage of `size` elements. Storage of 65 bytes to 8 KiB is a view into a
- * shared buffer (its `byteOffset` is not 0, its `buffer` holds other tensors too).
- */
-export function allocStorage<D extends DType>(dtype: D, size: number): StorageOf[D];
-export function allocStorage(dtype: DType, size: number): Storage {
-  const bytes = size * ELEMENT_BYTES[dtype];
-  if (bytes > ON_HEAP_BYTES && bytes <= SMALL_STORAGE_BYTES) {
-    const byteOffset = carve(bytes);
-    switch (dtype) {
-      case "float32":
-        return new Float32Array(chunk, byteOffset, size);
-      case "float64":
-        return new Float64Array(chunk, byteOffset, size);
-      case "int32":
-        return new Int32Array(chunk, byteOffset, size);
-      case "bool":
-        return new Uint8Array(chunk, byteOffset, size);
-    }
-  }
-  switch (dtype) {
-    case "float32":
-      return new Float32Array(size);
-    case "float64":
-      return new Float64Array(size);
-    case "int32":
-      return new Int32Array(size);
-    case "bool":
-      return new Uint8Array(size);
-  }
-}
+export const ELEMENT_BYTES: Readonly<Record<DType, number>> = { bool: 1, int32: 4, float32: 4, float64: 8 };
 
 /** The dtype a typed array stores (a Uint8Array is read as bool); a TypeError for any other array. */
 export function dtypeOfStorage(data: unknown, op: string): DType {

@@ -4,6 +4,14 @@
  */
 export { DTYPES, DEFAULT_FLOAT, isFloating, promoteTypes, promoteWithScalar, type DType, type Storage, type StorageOf } from "./dtype.js";
 export {
+  emptyStorageCache,
+  openAllocationScope,
+  releaseStorage,
+  setStorageCacheLimit,
+  storageCacheInfo,
+  type AllocationScope,
+} from "./storage.js";
+export {
   broadcastShapes,
   broadcastStrides,
   contiguousStrides,

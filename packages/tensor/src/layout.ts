@@ -4,7 +4,7 @@
  * uses. Plain functions on plain arrays; nothing here touches element data.
  * Invariant: element (i0, ..., ik) of a layout sits at `offset + sum(ij * strides[j])`.
  */
-import { allocStorage } from "./dtype.js";
+import { allocStorage } from "./storage.js";
 
 /** A tensor shape: one non-negative integer per dim. */
 export type Shape = readonly number[];

@@ -3,7 +3,8 @@
  * here is O(1) and shares storage; only contiguous(), clone(), astype() and a reshape that
  * cannot be a view copy. Kernels are free functions in ./kernels; this class owns layout only.
  */
-import { allocStorage, castScalarChecked, checkDType, describeValue, dtypeOfStorage, type DType, type Storage } from "./dtype.js";
+import { castScalarChecked, checkDType, describeValue, dtypeOfStorage, type DType, type Storage } from "./dtype.js";
+import { allocStorageUninit } from "./storage.js";
 import { formatNDArray } from "./format.js";
 import { copyStrided } from "./kernels/copy.js";
 import {
@@ -88,7 +89,7 @@ export class NDArray {
   /** A copy converted to `dtype` (this array itself when the dtype already matches and `copy` is false). */
   astype(dtype: DType, copy = false): NDArray {
     if (dtype === this.dtype && !copy) return this;
-    const out = new NDArray(allocStorage(dtype, this.size), this.shape, contiguousStrides(this.shape), 0, dtype);
+    const out = new NDArray(allocStorageUninit(dtype, this.size), this.shape, contiguousStrides(this.shape), 0, dtype);
     copyStrided(this.shape, this.data, this, out.data, out, dtype);
     return out;
   }
@@ -125,7 +126,7 @@ export class NDArray {
     const outStrides = denseStridesLike(target, like);
     const asThis = viewStrides(target, outStrides, this.shape);
     if (!asThis) return this.clone().reshape(target);
-    const data = allocStorage(this.dtype, this.size);
+    const data = allocStorageUninit(this.dtype, this.size);
     copyStrided(this.shape, this.data, this, data, { strides: asThis, offset: 0 }, this.dtype);
     return new NDArray(data, target, outStrides, 0, this.dtype);
   }

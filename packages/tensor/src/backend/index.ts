@@ -7,6 +7,7 @@
  */
 import { cpuCount, growPool, poolFailure, poolSize, poolStats, poolSupported, stopPool } from "./pool.js";
 import { MAX_THREADS, replaceRuntime, wasmFailure, wasmRuntime, type RuntimeOptions, type WasmRuntime } from "./wasm.js";
+import { env } from "../env.js";
 
 /** A kernel backend. */
 export type BackendName = "wasm" | "js";
@@ -23,12 +24,6 @@ export interface BackendInfo {
   threads: number;
   /** Why wasm or the worker pool is unavailable, if either is. */
   reason?: string;
-}
-
-function env(name: string): string | undefined {
-  const proc = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
-  const v = proc?.env?.[name];
-  return v === undefined || v === "" ? undefined : v;
 }
 
 let backend: BackendName | undefined;

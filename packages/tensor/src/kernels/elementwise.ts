@@ -6,9 +6,10 @@
  * contiguous, strided and broadcast layouts. Results are computed in the result dtype; an
  * `out` of a wider dtype receives a converted copy, as in PyTorch.
  */
-import { allocStorage, castScalar, castScalarChecked, DEFAULT_FLOAT, describeValue, isFloating, promoteTypes, type DType, type Storage } from "../dtype.js";
+import { castScalar, castScalarChecked, DEFAULT_FLOAT, describeValue, isFloating, promoteTypes, type DType, type Storage } from "../dtype.js";
+import { allocStorage } from "../storage.js";
 import { broadcastShapes, broadcastStrides, fmtShape, forEachRow, storageExtent, type Operand as Strided, type Shape } from "../layout.js";
-import { empty, fromFlat } from "../create.js";
+import { fromFlat, uninitialized } from "../create.js";
 import { NDArray } from "../ndarray.js";
 import { copyStrided } from "./copy.js";
 
@@ -64,7 +65,7 @@ const CATEGORY: Record<DType, number> = { bool: 0, int32: 1, float32: 2, float64
  * ArrayBuffer are compared correctly.
  */
 export function prepareOut(op: string, shape: Shape, dtype: DType, inputs: readonly Strided[], out?: NDArray): NDArray {
-  if (!out) return empty(shape, dtype);
+  if (!out) return uninitialized(shape, dtype);
   if (out.shape.length !== shape.length || out.shape.some((s, d) => s !== shape[d])) {
     throw new RangeError(`${op}: output shape ${fmtShape(out.shape)} does not match the result shape ${fmtShape(shape)}`);
   }
@@ -102,7 +103,7 @@ function byteExtent(data: Storage, shape: Shape, strides: Shape, offset: number)
 
 /** Where a kernel computes: `out` itself, or a fresh array of `dtype` when `out` is wider. */
 function computeTarget(o: NDArray, shape: Shape, dtype: DType): NDArray {
-  return o.dtype === dtype ? o : empty(shape, dtype);
+  return o.dtype === dtype ? o : uninitialized(shape, dtype);
 }
 
 /** Copies a result computed into a temporary (see computeTarget) into `out`, converting it. */
@@ -124,7 +125,7 @@ function broadcastInput(a: NDArray, shape: Shape, op: string): Broadcast {
 export function mapUnary(op: string, a: NDArray, dtype: DType, row: UnaryRow, out?: NDArray): NDArray {
   if (!out && a.isContiguous()) {
     // Fast path: one row, no layout work.
-    const o = empty(a.shape, dtype);
+    const o = uninitialized(a.shape, dtype);
     row(o.data, 0, 1, a.data, a.offset, 1, a.size);
     return o;
   }
@@ -146,12 +147,12 @@ export function mapBinary(op: string, a: NDArray, b: NDArray, dtype: DType, row:
     // Fast paths: same-shape operands, or one operand a single element (a scalar), are one row.
     const bScalar = b.size === 1 && b.ndim <= a.ndim;
     if (bScalar || sameShape(a.shape, b.shape)) {
-      const o = intoA ? a : empty(a.shape, dtype);
+      const o = intoA ? a : uninitialized(a.shape, dtype);
       row(o.data, 0, 1, a.data, a.offset, 1, b.data, b.offset, bScalar ? 0 : 1, a.size);
       return o;
     }
     if (a.size > b.size && b.size > 0 && b.ndim <= a.ndim && isTrailing(a.shape, b.shape)) {
-      const o = intoA ? a : empty(a.shape, dtype);
+      const o = intoA ? a : uninitialized(a.shape, dtype);
       const n = b.size;
       for (let i = 0; i < a.size; i += n) row(o.data, i, 1, a.data, a.offset + i, 1, b.data, b.offset, 1, n);
       return o;
@@ -160,13 +161,13 @@ export function mapBinary(op: string, a: NDArray, b: NDArray, dtype: DType, row:
   if (!out && a.isContiguous() && b.isContiguous()) {
     const aScalar = a.size === 1 && a.ndim <= b.ndim;
     if (aScalar) {
-      const o = empty(b.shape, dtype);
+      const o = uninitialized(b.shape, dtype);
       row(o.data, 0, 1, a.data, a.offset, 0, b.data, b.offset, 1, b.size);
       return o;
     }
     // One operand repeats along the other's leading dims (a bias row): one row per repeat.
     if (b.size > a.size && a.size > 0 && a.ndim <= b.ndim && isTrailing(b.shape, a.shape)) {
-      const o = empty(b.shape, dtype);
+      const o = uninitialized(b.shape, dtype);
       const n = a.size;
       for (let i = 0; i < b.size; i += n) row(o.data, i, 1, a.data, a.offset, 1, b.data, b.offset + i, 1, n);
       return o;

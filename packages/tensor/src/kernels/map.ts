@@ -11,8 +11,9 @@
  */
 import { getBackend } from "../backend/index.js";
 import { kernelTuning, wasmBinary, wasmUnary, wasmUnaryGrad, type BinaryKernel, type GradKernel, type UnaryKernel } from "../backend/wasm-kernels.js";
-import { empty } from "../create.js";
-import { allocStorage, castScalarChecked, DEFAULT_FLOAT, isFloating, type DType } from "../dtype.js";
+import { uninitialized } from "../create.js";
+import { castScalarChecked, DEFAULT_FLOAT, isFloating, type DType } from "../dtype.js";
+import { allocStorageUninit } from "../storage.js";
 import { isDenseLayout } from "../layout.js";
 import { NDArray } from "../ndarray.js";
 import {
@@ -76,16 +77,16 @@ function wasmMap(op: UnaryKernel, a: NDArray): NDArray | null {
  * storage order. Null for other layouts.
  */
 function likeDense(a: NDArray): NDArray | null {
-  if (a.isContiguous()) return empty(a.shape, "float32");
+  if (a.isContiguous()) return uninitialized(a.shape, "float32");
   if (!isDenseLayout(a.shape, a.strides)) return null;
-  return new NDArray(allocStorage("float32", a.size), a.shape, a.strides, 0, "float32");
+  return new NDArray(allocStorageUninit("float32", a.size), a.shape, a.strides, 0, "float32");
 }
 
 /** g * op'(x) in WebAssembly for same-shape contiguous float32 arrays, or null. */
 function wasmGrad(op: GradKernel, x: Operand, g: Operand, out?: NDArray): NDArray | null {
   if (out !== undefined || !(x instanceof NDArray) || !(g instanceof NDArray) || x.dtype !== "float32" || g.dtype !== "float32") return null;
   if (!wasmSized(x.size) || x.ndim !== g.ndim || x.shape.some((s, d) => s !== g.shape[d]) || !x.isContiguous() || !g.isContiguous()) return null;
-  const o = empty(x.shape, "float32");
+  const o = uninitialized(x.shape, "float32");
   return wasmUnaryGrad(op, x.data as Float32Array, x.offset, g.data as Float32Array, g.offset, x.size, o.data as Float32Array, 0) ? o : null;
 }
 
@@ -216,7 +217,7 @@ function wasmArith(name: string, op: BinaryKernel, a: Operand, b: Operand, out?:
     bn = y.size;
   }
   if (out !== undefined && (out.dtype !== "float32" || !out.isContiguous())) return null;
-  const o = out === undefined ? empty(x.shape, "float32") : prepareOut(name, x.shape, "float32", typeof y === "object" ? [x, y] : [x], out);
+  const o = out === undefined ? uninitialized(x.shape, "float32") : prepareOut(name, x.shape, "float32", typeof y === "object" ? [x, y] : [x], out);
   const yv = typeof y === "object" ? (y.data as Float32Array) : Math.fround(y);
   const yOff = typeof y === "object" ? y.offset : 0;
   return wasmBinary(code, x.data as Float32Array, x.offset, x.size, yv, yOff, bn, o.data as Float32Array, o.offset) ? o : null;

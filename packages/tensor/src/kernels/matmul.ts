@@ -10,7 +10,7 @@
  * small gradchecks, and would run at half the f32x4 rate).
  */
 import { broadcastShapes, broadcastStrides, fmtShape, forEachRow, viewStrides } from "../layout.js";
-import { empty } from "../create.js";
+import { uninitialized } from "../create.js";
 import type { Storage } from "../dtype.js";
 import type { NDArray } from "../ndarray.js";
 import { activeThreads, getBackend } from "../backend/index.js";
@@ -72,7 +72,7 @@ export function matmul(a: NDArray, b: NDArray): NDArray {
     if (k !== k2) {
       throw new RangeError(`matmul: shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} cannot be multiplied (${k} != ${k2})`);
     }
-    const out = empty([m, n], a.dtype);
+    const out = uninitialized([m, n], a.dtype);
     const aOp = { data: a.data, rowStride: a.strides[0]!, colStride: a.strides[1]!, offsets: [a.offset] };
     gemmBatch(m, n, k, aOp, { data: b.data, rowStride: b.strides[0]!, colStride: b.strides[1]!, offsets: [b.offset] }, out.data);
     return out;
@@ -87,7 +87,7 @@ export function matmul(a: NDArray, b: NDArray): NDArray {
   const aBatchShape = a2.shape.slice(0, -2);
   const bBatchShape = b2.shape.slice(0, -2);
   const batch = broadcastShapes([aBatchShape, bBatchShape], () => `matmul (batch dims of ${fmtShape(a.shape)} and ${fmtShape(b.shape)})`);
-  const out = empty([...batch, m, n], a.dtype);
+  const out = uninitialized([...batch, m, n], a.dtype);
   const aBatch = broadcastStrides(a2.shape.slice(0, -2), a2.strides.slice(0, -2), batch, "matmul");
   const bBatch = broadcastStrides(b2.shape.slice(0, -2), b2.strides.slice(0, -2), batch, "matmul");
   const [aRow, aCol] = a2.strides.slice(-2) as [number, number];

@@ -8,8 +8,9 @@
 import { getBackend } from "../backend/index.js";
 import { kernelTuning, wasmLayerNorm, wasmLayerNormBackward, type Param } from "../backend/wasm-kernels.js";
 import { fmtShape } from "../layout.js";
-import { empty } from "../create.js";
-import { allocStorage, isFloating } from "../dtype.js";
+import { empty, uninitialized } from "../create.js";
+import { isFloating } from "../dtype.js";
+import { allocStorage } from "../storage.js";
 import type { NDArray } from "../ndarray.js";
 
 /** Whether a float32 layerNorm of `x` runs in WebAssembly. */
@@ -38,7 +39,7 @@ export function layerNorm(x: NDArray, k: number, weight: NDArray | null, bias: N
   const src = x.contiguous();
   const w = weight?.contiguous() ?? null;
   const b = bias?.contiguous() ?? null;
-  const out = empty(x.shape, x.dtype);
+  const out = uninitialized(x.shape, x.dtype);
   const [sd, od] = [src.data, out.data];
   const rows = n === 0 ? 0 : x.size / n;
   if (useWasm(x, w, b)) {
@@ -87,7 +88,7 @@ export function layerNormBackward(x: NDArray, g: NDArray, weight: NDArray | null
   const n = lane.reduce((a, b) => a * b, 1);
   const [xs, gs] = [x.contiguous(), g.contiguous()];
   const w = weight?.contiguous() ?? null;
-  const dx = empty(x.shape, x.dtype);
+  const dx = uninitialized(x.shape, x.dtype);
   const dw = weight ? empty(lane, x.dtype) : null;
   const db = needBias ? empty(lane, x.dtype) : null;
   const rows = n === 0 ? 0 : x.size / n;

@@ -5,7 +5,8 @@
  * (C's, Math.imul for products); NaN propagates through max/min as in PyTorch.
  * `dims` undefined reduces every dim; unlike PyTorch 1.13, an empty list reduces none.
  */
-import { allocStorage, DEFAULT_FLOAT, isFloating, type DType, type Storage } from "../dtype.js";
+import { DEFAULT_FLOAT, isFloating, type DType, type Storage } from "../dtype.js";
+import { allocStorage } from "../storage.js";
 import { fmtShape, normalizeDim, normalizeDims } from "../layout.js";
 import { empty } from "../create.js";
 import type { NDArray } from "../ndarray.js";

@@ -11,7 +11,7 @@ import { kernelTuning, wasmSoftmax, wasmSoftmaxBackward } from "../backend/wasm-
 import { isFloating } from "../dtype.js";
 import type { Storage } from "../dtype.js";
 import { forEachRow, normalizeDim } from "../layout.js";
-import { empty } from "../create.js";
+import { uninitialized } from "../create.js";
 import type { NDArray } from "../ndarray.js";
 import { forEachLanePair, type LanePairVisitor } from "./lanes.js";
 
@@ -47,7 +47,7 @@ const logSoftmaxLane: LanePairVisitor = (x, xi, xs, y, yi, ys, n) => {
 function alongDim(op: string, a: NDArray, dim: number, lane: LanePairVisitor): NDArray {
   if (!isFloating(a.dtype)) throw new TypeError(`${op}: expected a float32 or float64 tensor, got ${a.dtype}`);
   const d = normalizeDim(dim, a.ndim, op);
-  const out = empty(a.shape, a.dtype);
+  const out = uninitialized(a.shape, a.dtype);
   if (wasmLastDim(a, d)) {
     const src = a.contiguous();
     const n = a.shape[d]!;
@@ -74,7 +74,7 @@ export function logSoftmax(a: NDArray, dim: number): NDArray {
 
 /** Visits the lanes along `dim` of two same-shaped arrays and a fresh output of their shape. */
 function lanesOfThree(y: NDArray, g: NDArray, dim: number, visit: (yd: Storage, yi: number, ys: number, gd: Storage, gi: number, gs: number, od: Storage, oi: number, os: number, n: number) => void): NDArray {
-  const out = empty(y.shape, y.dtype);
+  const out = uninitialized(y.shape, y.dtype);
   const keptShape = y.shape.filter((_, d) => d !== dim);
   const without = (a: NDArray) => ({ strides: a.strides.filter((_, d) => d !== dim), offset: a.offset });
   const n = y.shape[dim] ?? 1;
@@ -98,7 +98,7 @@ function wasmBackward(log: boolean, y: NDArray, g: NDArray, d: number): NDArray 
   if (!wasmLastDim(y, d)) return null;
   const [ys, gs] = [y.contiguous(), g.contiguous()];
   const n = y.shape[d]!;
-  const out = empty(y.shape, y.dtype);
+  const out = uninitialized(y.shape, y.dtype);
   const ok = wasmSoftmaxBackward(log, ys.data as Float32Array, ys.offset, gs.data as Float32Array, gs.offset, y.size / n, n, out.data as Float32Array);
   return ok ? out : null;
 }

@@ -6,7 +6,8 @@
  * with the kernels under test.
  */
 import fc from "fast-check";
-import { DTYPES, allocStorage, castScalar, type DType } from "../dtype.js";
+import { DTYPES, castScalar, type DType } from "../dtype.js";
+import { allocStorage } from "../storage.js";
 import { contiguousStrides, numel, type Shape } from "../layout.js";
 import { NDArray } from "../ndarray.js";
 import { allIndices } from "./reference.js";
