@@ -8,6 +8,7 @@
  * graph that reaches them runs.
  */
 import { isAnomalyEnabled, enableGrad, noGrad } from "./grad-mode.js";
+import { GradLedger, isTrustedRule } from "./grad-ledger.js";
 import { Node, type Edge } from "./node.js";
 import type { OpContext } from "./ops/define.js";
 import { Tensor } from "./tensor.js";
@@ -65,48 +66,74 @@ interface Targets {
 /** Computes gradients of `roots` (seeded with `rootGrads`) and delivers them. */
 function run(roots: readonly Tensor[], rootGrads: readonly Tensor[], options: BackwardOptions, targets: Targets | null): void {
   const createGraph = options.createGraph ?? false;
+  // A recorded backward keeps its gradients in the new graph: none can be reused.
+  const ledger = createGraph ? null : new GradLedger();
+  try {
+    (createGraph ? enableGrad : noGrad)(() => runNodes(roots, rootGrads, options, targets, ledger));
+  } finally {
+    ledger?.close();
+  }
+}
+
+function runNodes(roots: readonly Tensor[], rootGrads: readonly Tensor[], options: BackwardOptions, targets: Targets | null, ledger: GradLedger | null): void {
+  const createGraph = options.createGraph ?? false;
   const retainGraph = options.retainGraph ?? createGraph;
   const pending = new Map<Node, Tensor>();
+  const addPending = (node: Node, g: Tensor): void => {
+    const prev = pending.get(node);
+    pending.set(node, prev === undefined ? g : ledger ? ledger.accumulate(prev, g) : prev.add(g));
+  };
   const rootNodes: Node[] = [];
-  (createGraph ? enableGrad : noGrad)(() => {
-    roots.forEach((root, i) => {
-      const g = rootGrads[i]!;
-      if (root.gradFn) {
-        const node = root.gradFn;
-        const prev = pending.get(node);
-        pending.set(node, prev ? prev.add(g) : g);
-        rootNodes.push(node);
-      } else deliverToLeaf(root, g, targets, createGraph);
-    });
+  roots.forEach((root, i) => {
+    const g = rootGrads[i]!;
+    ledger?.hold(g);
+    if (root.gradFn) {
+      addPending(root.gradFn, g);
+      rootNodes.push(root.gradFn);
+    } else deliverToLeaf(root, g, targets, createGraph, ledger);
   });
   // backward() runs every reachable node; grad() only those that lead to a requested input.
   const needed = targets ? neededNodes(topologicalOrder(rootNodes), targets) : null;
   const consumers = countConsumers(rootNodes, needed);
   const ready = [...new Set(rootNodes)].filter((n) => !consumers.has(n) && (!needed || needed.has(n)));
-  (createGraph ? enableGrad : noGrad)(() => {
-    while (ready.length > 0) {
-      const node = ready.pop()!;
-      let grad = pending.get(node);
-      pending.delete(node);
-      if (grad && node.hooks) for (const hook of node.hooks) grad = hook(grad) ?? grad;
-      if (grad && targets?.nodes.has(node)) targets.nodes.set(node, grad);
-      const inputGrads = grad ? callRule(node, grad) : null;
-      if (!retainGraph) node.free();
-      node.next.forEach((edge, i) => {
-        const g = inputGrads?.[i] ?? null;
-        if (edge instanceof Node) {
-          if (needed && !needed.has(edge)) return;
-          if (g) {
-            const prev = pending.get(edge);
-            pending.set(edge, prev ? prev.add(g) : g);
-          }
-          const left = consumers.get(edge)! - 1;
-          consumers.set(edge, left);
-          if (left === 0) ready.push(edge);
-        } else if (edge && g) deliverToLeaf(edge, g, targets, createGraph);
-      });
+  while (ready.length > 0) {
+    const node = ready.pop()!;
+    const received = pending.get(node);
+    pending.delete(node);
+    let grad = received;
+    const trusted = isTrustedRule(node.spec);
+    if (grad && ledger && (node.hooks || !trusted || targets?.nodes.has(node))) ledger.escape(grad);
+    if (grad && node.hooks) {
+      for (const hook of node.hooks) grad = hook(grad) ?? grad;
+      ledger?.escape(grad);
     }
-  });
+    if (grad && targets?.nodes.has(node)) targets.nodes.set(node, grad);
+    const inputGrads = grad ? callRule(node, grad) : null;
+    if (!retainGraph) node.free();
+    node.next.forEach((edge, i) => {
+      const g = inputGrads?.[i] ?? null;
+      if (edge instanceof Node) {
+        if (needed && !needed.has(edge)) return;
+        if (g) {
+          if (ledger) {
+            ledger.hold(g);
+            if (!trusted) ledger.escape(g);
+          }
+          addPending(edge, g);
+        }
+        const left = consumers.get(edge)! - 1;
+        consumers.set(edge, left);
+        if (left === 0) ready.push(edge);
+      } else if (edge && g) {
+        if (ledger) {
+          ledger.hold(g);
+          if (!trusted) ledger.escape(g);
+        }
+        deliverToLeaf(edge, g, targets, createGraph, ledger);
+      }
+    });
+    if (received && ledger) ledger.drop(received);
+  }
 }
 
 /**
@@ -221,18 +248,27 @@ function checkFinite(node: Node, grad: Tensor, input: number): void {
   }
 }
 
-/** Gives a leaf its gradient: captured for grad(), else accumulated into `.grad` after its hooks. */
-function deliverToLeaf(leaf: Tensor, grad: Tensor, targets: Targets | null, createGraph: boolean): void {
+/**
+ * Gives a leaf its gradient: captured for grad(), else accumulated into `.grad` after its hooks.
+ * A gradient the ledger holds (`grad` is held once more by the caller) is dropped here.
+ */
+function deliverToLeaf(leaf: Tensor, grad: Tensor, targets: Targets | null, createGraph: boolean, ledger: GradLedger | null): void {
   let g = grad;
-  for (const hook of leaf.leafHooks()) g = hook(g) ?? g;
+  const hooks = leaf.leafHooks();
+  if (ledger && (hooks.length > 0 || targets)) ledger.escape(grad);
+  for (const hook of hooks) g = hook(g) ?? g;
   if (targets) {
     if (targets.leaves.has(leaf)) {
       const prev = targets.leaves.get(leaf);
       targets.leaves.set(leaf, prev ? prev.add(g) : g);
     }
-    return;
+  } else {
+    // A private whole buffer becomes the first `.grad` as it is (else the leaf copies it).
+    const adopt = ledger !== null && g === grad && leaf.grad === null && ledger.canAdopt(g);
+    if (adopt) ledger.escape(g);
+    leaf.accumulateGrad(g, createGraph, adopt);
   }
-  leaf.accumulateGrad(g, createGraph);
+  ledger?.drop(grad);
 }
 
 function rootGradients(roots: readonly Tensor[], given: readonly (Tensor | null | undefined)[], op: string): Tensor[] {

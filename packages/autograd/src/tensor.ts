@@ -144,9 +144,9 @@ export class Tensor {
     this.requiresGradValue = true;
   }
   /** @internal Adds a gradient into `.grad` (in place unless a graph must be kept). */
-  accumulateGrad(g: Tensor, createGraph: boolean): void {
+  accumulateGrad(g: Tensor, createGraph: boolean, adopt = false): void {
     const current = this.gradValue;
-    if (current === null) this.gradValue = createGraph ? g : new Tensor(g.array.clone());
+    if (current === null) this.gradValue = createGraph ? g : new Tensor(adopt ? g.array : g.array.clone());
     else if (createGraph || current.requiresGrad) this.gradValue = current.add(g);
     else {
       K.add(current.array, g.array, current.array);

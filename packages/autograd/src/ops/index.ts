@@ -4,6 +4,7 @@
  * without a test entry does not compile.
  */
 import * as C from "../composite.js";
+import { trustRules } from "../grad-ledger.js";
 import type { Tensor } from "../tensor.js";
 import * as B from "./binary.js";
 import * as F from "./fused.js";
@@ -28,6 +29,9 @@ export const primitiveOps = {
   contiguous: M.contiguous, clone: M.clone, cat: M.cat,
   gather: I.gather, scatterAdd: I.scatterAdd, indexSelect: I.indexSelect, tril: I.tril, triu: I.triu,
 } as const;
+
+// Their rules keep no reference to a gradient, so backward may reuse the memory of consumed ones.
+trustRules(Object.values(primitiveOps).map((op) => op.spec));
 
 /** Differentiable ops written with other ops (their gradients come from the primitives). */
 export const compositeOps = {
