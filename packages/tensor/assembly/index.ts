@@ -3,3 +3,4 @@ export { heapBase, relaxed, work, KC } from "./gemm";
 export { binary, unary, unaryGrad } from "./maps";
 export { softmaxRows, softmaxBackwardRows } from "./softmax";
 export { layerNormRows, layerNormBackwardRows } from "./layernorm";
+export { sumRows } from "./reduce";

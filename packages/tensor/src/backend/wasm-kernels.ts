@@ -38,6 +38,8 @@ export const kernelTuning = {
   softmaxMin: 32,
   /** layerNorm, forward and backward (whole tensor). */
   layerNormMin: 256,
+  /** Sums over leading rows (bias gradients; whole tensor). */
+  sumRowsMin: 4096,
   /** Floats per chunk streamed through the arena. */
   chunkElements: 16384,
   /** From this on, exp, tanh, sigmoid, GELU and the GELU gradients are shared with the workers. */
@@ -268,5 +270,28 @@ export function wasmLayerNormBackward(
   const sums = rt.f64;
   if (dw !== null) for (let i = 0; i < n; i++) dw[i] = sums[acc / 8 + i]!;
   if (db !== null) for (let i = 0; i < n; i++) db[i] = sums[acc / 8 + n + i]!;
+  return true;
+}
+
+/**
+ * acc[j] += src[sOff + r * n + j] for each of `rows` contiguous rows of n floats, in row order
+ * (the TypeScript loop's additions, so the same bits); acc holds n float64 sums.
+ */
+export function wasmSumRows(src: Float32Array, sOff: number, rows: number, n: number, acc: Float64Array): boolean {
+  const per = chunkRows(rows, n);
+  const accBytes = align(n * 8);
+  const rt = arena(accBytes + per * n * 4);
+  if (rt === null) return false;
+  const heap = rt.f32;
+  const pa = rt.arena;
+  const at = pa + accBytes;
+  rt.f64.set(acc, pa / 8);
+  for (let r = 0; r < rows; r += per) {
+    const count = Math.min(per, rows - r);
+    const o = sOff + r * n;
+    heap.set(src.subarray(o, o + count * n), at / 4);
+    rt.exports.sumRows(at, count, n, pa);
+  }
+  acc.set(rt.f64.subarray(pa / 8, pa / 8 + n));
   return true;
 }

@@ -84,6 +84,7 @@ export interface KernelExports {
   softmaxBackwardRows(y: number, g: number, rows: number, n: number, log: number): void;
   layerNormRows(p: number, rows: number, n: number, w: number, b: number, eps: number): void;
   layerNormBackwardRows(x: number, g: number, rows: number, n: number, w: number, eps: number, acc: number): void;
+  sumRows(src: number, rows: number, n: number, acc: number): void;
 }
 
 /** A loaded kernel module with its memory and layout. */

@@ -8,7 +8,9 @@
 import { DEFAULT_FLOAT, isFloating, type DType, type Storage } from "../dtype.js";
 import { allocStorage } from "../storage.js";
 import { fmtShape, normalizeDim, normalizeDims } from "../layout.js";
-import { empty } from "../create.js";
+import { empty, uninitialized } from "../create.js";
+import { getBackend } from "../backend/index.js";
+import { kernelTuning, wasmSumRows } from "../backend/wasm-kernels.js";
 import type { NDArray } from "../ndarray.js";
 import { planLanes, type LanePlan } from "./lanes.js";
 
@@ -125,6 +127,9 @@ function sumLeadingDims(a: NDArray, p: LanePlan, keepdim: boolean, divisor = 1):
   if (rows < 2 || n < 2 || !a.isContiguous() || !p.leading) return null;
   const acc = allocStorage("float64", n);
   const d = a.data;
+  if (d instanceof Float32Array && a.size >= kernelTuning.sumRowsMin && getBackend() === "wasm" && wasmSumRows(d, a.offset, rows, n, acc)) {
+    return finishSum(acc, p, keepdim, divisor, a.dtype);
+  }
   let r = 0;
   let o = a.offset;
   // Four rows per pass halve the accumulator traffic; the additions stay in row order.
@@ -134,8 +139,13 @@ function sumLeadingDims(a: NDArray, p: LanePlan, keepdim: boolean, divisor = 1):
   for (; r < rows; r++, o += n) {
     for (let j = 0; j < n; j++) acc[j] = acc[j]! + d[o + j]!;
   }
-  if (divisor !== 1) for (let j = 0; j < n; j++) acc[j] = acc[j]! / divisor;
-  const out = empty(keepdim ? p.keepdimShape : p.keptShape, a.dtype);
+  return finishSum(acc, p, keepdim, divisor, a.dtype);
+}
+
+/** The float64 sums divided by `divisor` (a mean's count), rounded once into the result. */
+function finishSum(acc: Float64Array, p: LanePlan, keepdim: boolean, divisor: number, dtype: DType): NDArray {
+  if (divisor !== 1) for (let j = 0; j < acc.length; j++) acc[j] = acc[j]! / divisor;
+  const out = uninitialized(keepdim ? p.keepdimShape : p.keptShape, dtype);
   out.data.set(acc);
   return out;
 }

@@ -1,5 +1,6 @@
 /**
- * @file The WebAssembly softmax, logSoftmax, layerNorm and their backward kernels against the
+ * @file The WebAssembly softmax, logSoftmax, layerNorm and their backward kernels (and the row sums
+ * of bias gradients) against the
  * TypeScript kernels (the reference) on the same inputs: rows of odd lengths (shorter than a
  * SIMD vector, and straddling vector and chunk sizes), strided inputs, special values, chunk
  * sizes from one row to many; that the size thresholds and non-float32 inputs keep the
@@ -24,6 +25,7 @@ import { logicalValues } from "../testing/reference.js";
 import { add, div, exp, gelu, geluBackward, geluTanh, geluTanhBackward, mul, sigmoid, tanh } from "./map.js";
 import { layerNorm, layerNormBackward } from "./normalization.js";
 import { logSoftmax, logSoftmaxBackward, softmax, softmaxBackward } from "./softmax.js";
+import { mean, sum } from "./reduce.js";
 
 const LANES = [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 63, 64, 65, 127, 129];
 
@@ -75,7 +77,7 @@ const cases = fc.record({
 
 describe("WebAssembly fused kernels against the TypeScript ones", () => {
   const saved = { backend: getBackend(), ...kernelTuning };
-  beforeAll(() => Object.assign(kernelTuning, { unaryMin: 0, softmaxMin: 0, layerNormMin: 0 }));
+  beforeAll(() => Object.assign(kernelTuning, { unaryMin: 0, softmaxMin: 0, layerNormMin: 0, sumRowsMin: 0 }));
   afterAll(() => {
     setBackend(saved.backend);
     const { backend: _, ...tuning } = saved;
@@ -132,6 +134,25 @@ describe("WebAssembly fused kernels against the TypeScript ones", () => {
         if (w) expectNear("layerNormBackward dw", bwd.wasm.dw!, bwd.js.dw!, (_, r) => ulp32(r) + 1e-10);
       }),
       propertyConfig(40),
+    );
+  });
+
+  it("sums over leading dims (bias gradients) and their means with the TypeScript kernel's bits", () => {
+    fc.assert(
+      fc.property(
+        fc.record({ lead: fc.constantFrom([1], [2], [3], [4], [5], [9], [2, 3], [3, 5]), n: fc.constantFrom(...LANES), scale: fc.constantFrom(1, 1e4), special: fc.boolean(), chunk: fc.constantFrom(1, 37, 16384), seed: fc.integer({ min: 0, max: 1000 }) }),
+        ({ lead, n, scale, special, chunk, seed }) => {
+          const rows = lead.reduce((a, b) => a * b, 1);
+          const x = rowsOf(rows, n, scale, special, seed).reshape([...lead, n]);
+          const dims = lead.map((_, d) => d);
+          const { js, wasm } = both(() => [sum(x, dims), mean(x, dims, true)], chunk);
+          wasm.forEach((a, i) => {
+            expect(a.shape).toEqual(js[i]!.shape);
+            expect(logicalValues(a)).toEqual(logicalValues(js[i]!));
+          });
+        },
+      ),
+      propertyConfig(),
     );
   });
 
