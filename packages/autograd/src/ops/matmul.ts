@@ -10,19 +10,30 @@ import { isGradEnabled } from "../grad-mode.js";
 import { Tensor } from "../tensor.js";
 import { defineOp } from "./define.js";
 
+/** Options of the matmul op. */
+export interface MatmulParams {
+  /** Lays the product out in the dim order of these strides (values unchanged; see K.matmul). */
+  readonly layoutLike?: readonly number[];
+}
+
 /** a @ b */
-export const matmul = defineOp<void, readonly [NDArray, NDArray]>({
+export const matmul = defineOp<MatmulParams | void, readonly [NDArray, NDArray]>({
   name: "matmul",
   save: { inputs: true },
-  forward: ([a, b]) => K.matmul(a, b),
+  forward: ([a, b], params) => K.matmul(a, b, params ? { layoutLike: params.layoutLike } : {}),
   backward: (g, { inputs: [a, b], needsInputGrad: [na, nb] }) => {
     if (a.ndim === 1 && b.ndim === 1) return [na ? g.mul(b) : null, nb ? g.mul(a) : null]; // d(a.b) = b da + a db
     // Work in matrix form: a 1-d a is a row [1, k], a 1-d b a column [k, 1].
     const a2 = a.ndim === 1 ? a.unsqueeze(0) : a;
     const b2 = b.ndim === 1 ? b.unsqueeze(1) : b;
     const g2 = a.ndim === 1 ? g.unsqueeze(-2) : b.ndim === 1 ? g.unsqueeze(-1) : g;
+    // With no graph to record, each gradient is laid out like its input: the gradient of a
+    // view (attention heads split from a projection) then goes back through the view's
+    // reshape without a copy.
+    const product = (x: Tensor, y: Tensor, like: Tensor): Tensor =>
+      isGradEnabled() ? x.matmul(y) : new Tensor(K.matmul(x.array, y.array, { layoutLike: like.array.strides }));
     // dA = G B^T, dB = A^T G
-    let ga = na ? g2.matmul(b2.transpose(-1, -2)) : null;
+    let ga = na ? product(g2, b2.transpose(-1, -2), a2) : null;
     let gb: Tensor | null = null;
     if (nb && b2.ndim === 2) {
       // A matrix applied to a batch (a Linear layer): fold the batch into the product's depth,
@@ -34,7 +45,7 @@ export const matmul = defineOp<void, readonly [NDArray, NDArray]>({
       // For b = W^T (Linear's weight, a transposed view) compute (G^T A)^T: its transpose
       // back to W is then contiguous, so W.grad is a plain copy, not a transposing one.
       gb = isTransposed(b2) ? rowsG.transpose(0, 1).matmul(rowsA).transpose(0, 1) : rowsA.transpose(0, 1).matmul(rowsG);
-    } else if (nb) gb = a2.transpose(-1, -2).matmul(g2);
+    } else if (nb) gb = product(a2.transpose(-1, -2), g2, b2);
     if (ga && a.ndim === 1) ga = ga.squeeze(-2);
     if (gb && b.ndim === 1) gb = gb.squeeze(-1);
     return [ga, gb];

@@ -7,7 +7,7 @@
  * Masks are turned into one additive float bias. Unlike PyTorch, a query row whose keys are
  * all masked gets all-zero weights (and a zero attended value) instead of NaN.
  */
-import { cat, noGrad, ones, zeros, type Tensor } from "@typegrad/autograd";
+import { cat, noGrad, ones, primitiveOps, zeros, type Tensor } from "@typegrad/autograd";
 import { dropout } from "./dropout.js";
 import { linear } from "./linear.js";
 
@@ -174,9 +174,11 @@ export function multiHeadAttentionForward(
   const scores = qh.div(Math.sqrt(headDim)).matmul(kh.transpose(-2, -1));
   let weights = maskedSoftmax(scores, bias);
   if (p > 0) weights = dropout(weights, p, true);
-  // Merge heads batch-major ([N, L, E] rows): the one copy here then leaves a batch-first
-  // caller's result contiguous once the module transposes it back.
-  let out = weights.matmul(vh).permute([0, 2, 1, 3]).reshape([N * L, E]);
+  // Merge heads batch-major ([N, L, E] rows), which leaves a batch-first caller's result
+  // contiguous once the module transposes it back. The product is written in that order
+  // ([N, H, L, Dh] with [N, L, H, Dh] memory), so the merge is a view, not a copy.
+  const merged = [L * numHeads * headDim, headDim, numHeads * headDim, 1];
+  let out = primitiveOps.matmul.apply([weights, vh], { layoutLike: merged }).permute([0, 2, 1, 3]).reshape([N * L, E]);
   out = linear(out, outProjWeight, outProjBias).view([N, L, E]).transpose(0, 1);
 
   let returned: Tensor | null = null;

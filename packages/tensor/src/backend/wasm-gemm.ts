@@ -17,12 +17,23 @@ export interface BatchOperand {
   readonly offsets: readonly number[];
 }
 
+/** Where each C_e of a batch goes: its (0, 0) at storage index `offsets[e]`, rows `rowStride` apart (unit column stride). */
+export interface OutputLayout {
+  readonly offsets: readonly number[];
+  readonly rowStride: number;
+}
+
+/** C_e at e * m * n, rows of n: a contiguous [count, m, n] result. */
+export function packedLayout(count: number, m: number, n: number): OutputLayout {
+  return { offsets: Array.from({ length: count }, (_, e) => e * m * n), rowStride: n };
+}
+
 /**
- * Writes C_e = A_e (m x k) @ B_e (k x n) for every entry e into `c`, entry e at
- * `cOffset + e * m * n` (rows of n). Needs k > 0 and a loaded runtime. False (with nothing
- * promised about `c`) when a piece cannot fit the WebAssembly memory; the caller then falls back.
+ * Writes C_e = A_e (m x k) @ B_e (k x n) for every entry e into `c` at `out` (no two C elements at
+ * one index). Needs k > 0 and a loaded runtime. False (with nothing promised about `c`) when a
+ * piece cannot fit the WebAssembly memory; the caller then falls back.
  */
-export function wasmGemmBatch(m: number, n: number, k: number, a: BatchOperand, b: BatchOperand, c: Float32Array, cOffset: number, threads: number): boolean {
+export function wasmGemmBatch(m: number, n: number, k: number, a: BatchOperand, b: BatchOperand, c: Float32Array, out: OutputLayout, threads: number): boolean {
   const rt = threads > 1 ? wasmRuntime() : localRuntime();
   if (rt === null) return false;
   const count = a.offsets.length;
@@ -44,7 +55,7 @@ export function wasmGemmBatch(m: number, n: number, k: number, a: BatchOperand, 
   for (let e0 = 0; e0 < count; e0 += group) {
     const e1 = Math.min(count, e0 + group);
     for (let r0 = 0; r0 < m; r0 += rows) {
-      if (!runPiece(rt, m, n, k, a, b, sharedB, e0, e1, r0, Math.min(m, r0 + rows), c, cOffset, threads)) return false;
+      if (!runPiece(rt, m, n, k, a, b, sharedB, e0, e1, r0, Math.min(m, r0 + rows), c, out, threads)) return false;
     }
   }
   return true;
@@ -105,10 +116,22 @@ function place(heap: Float32Array, op: BatchOperand, bases: readonly number[], r
 /** Runs entries [e0, e1), rows [r0, r1) of the batch as one job. */
 function runPiece(
   rt: WasmRuntime, m: number, n: number, k: number, a: BatchOperand, b: BatchOperand, sharedB: boolean,
-  e0: number, e1: number, r0: number, r1: number, c: Float32Array, cOffset: number, threads: number,
+  e0: number, e1: number, r0: number, r1: number, c: Float32Array, out: OutputLayout, threads: number,
 ): boolean {
   const entries = e1 - e0;
   const rows = r1 - r0;
+  // The piece's C blocks in c; when they tile one span, C is laid out in the arena as in c
+  // (any entry order and row stride) and copied out at once.
+  const ldc = out.rowStride;
+  const cStarts = out.offsets.slice(e0, e1).map((o) => o + r0 * ldc);
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const o of cStarts) {
+    if (o < lo) lo = o;
+    if (o > hi) hi = o;
+  }
+  hi += (rows - 1) * ldc + n - 1;
+  const tiled = hi - lo + 1 === entries * rows * n;
   const aBases = a.offsets.slice(e0, e1).map((o) => o + r0 * a.rowStride);
   const bBases = sharedB ? [b.offsets[0]!] : b.offsets.slice(e0, e1);
   const panels = Math.ceil(n / NR);
@@ -128,7 +151,7 @@ function runPiece(
   for (let e = 0; e < entries; e++) {
     i32[table / 4 + 3 * e] = pa.starts[e]! * 4;
     i32[table / 4 + 3 * e + 1] = pb.starts[sharedB ? 0 : e]! * 4;
-    i32[table / 4 + 3 * e + 2] = cPtr + e * rows * n * 4;
+    i32[table / 4 + 3 * e + 2] = cPtr + (tiled ? cStarts[e]! - lo : e * rows * n) * 4;
   }
   let mc = Math.min(MC_MAX, Math.ceil(rows / MR) * MR);
   let packChunks = 1;
@@ -142,15 +165,15 @@ function runPiece(
   runJob(rt, {
     m: rows, n, k,
     aRowStride: pa.rowStride, aColStride: pa.colStride, bRowStride: pb.rowStride, bColStride: pb.colStride,
-    ldc: n, entries, mc, packChunks: Math.ceil(panels / chunkPanels), chunkPanels, packedB, packedStride, table, sharedB,
+    ldc: tiled ? ldc : n, entries, mc, packChunks: Math.ceil(panels / chunkPanels), chunkPanels, packedB, packedStride, table, sharedB,
   }, threads);
   const heap = rt.f32;
-  if (rows === m) {
-    c.set(heap.subarray(cPtr / 4, cPtr / 4 + entries * m * n), cOffset + e0 * m * n);
-  } else {
+  if (tiled) c.set(heap.subarray(cPtr / 4, cPtr / 4 + entries * rows * n), lo);
+  else {
     for (let e = 0; e < entries; e++) {
       const src = cPtr / 4 + e * rows * n;
-      c.set(heap.subarray(src, src + rows * n), cOffset + (e0 + e) * m * n + r0 * n);
+      if (ldc === n) c.set(heap.subarray(src, src + rows * n), cStarts[e]!);
+      else for (let i = 0; i < rows; i++) c.set(heap.subarray(src + i * n, src + i * n + n), cStarts[e]! + i * ldc);
     }
   }
   return true;

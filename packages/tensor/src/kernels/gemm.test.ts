@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendInfo, getNumThreads, poolReady, reloadWasm, setNumThreads } from "../backend/index.js";
 import { poolStats, poolSupported } from "../backend/pool.js";
 import { hasRelaxedSimd, KC, tuning, wasmRuntime } from "../backend/wasm.js";
-import { wasmGemmBatch, type BatchOperand } from "../backend/wasm-gemm.js";
+import { packedLayout, wasmGemmBatch, type BatchOperand } from "../backend/wasm-gemm.js";
 import { propertyConfig } from "../testing/config.js";
 import { jsGemmBatch } from "./matmul.js";
 
@@ -153,7 +153,7 @@ describe.each(VARIANTS)("gemm backends (wasm: $name)", (variant) => {
         expectClose(js, want, k, "js");
         for (const t of [1, 2]) {
           const c = new Float32Array(count * m * n).fill(NaN);
-          expect(wasmGemmBatch(m, n, k, a, b, c, 0, t)).toBe(true);
+          expect(wasmGemmBatch(m, n, k, a, b, c, packedLayout(a.offsets.length, m, n), t)).toBe(true);
           expectClose(c, want, k, `wasm, ${t} thread(s)`);
         }
       }),
@@ -174,8 +174,50 @@ describe.each(VARIANTS)("gemm backends (wasm: $name)", (variant) => {
         const a = operand(m, k, count, false, { transposed: false, pad: 1, offset: 2 }, rand);
         const b = operand(k, n, count, sharedB, { transposed: true, pad: 0, offset: 0 }, rand);
         const c = new Float32Array(count * m * n).fill(NaN);
-        expect(wasmGemmBatch(m, n, k, a, b, c, 0, 2)).toBe(true);
+        expect(wasmGemmBatch(m, n, k, a, b, c, packedLayout(a.offsets.length, m, n), 2)).toBe(true);
         expectClose(c, reference(m, n, k, a, b), k, `budget ${arena}`);
+      }
+    } finally {
+      tuning.arenaBudget = budget;
+    }
+  });
+
+  it("writes each product where an output layout puts it (interleaved, reordered, gapped; whole or split by the arena) and nothing else", () => {
+    const budget = tuning.arenaBudget;
+    try {
+      const rand = uniform(9);
+      for (const [m, n, k, count, arena] of [[33, 20, 17, 4, 10 ** 6], [300, 24, 16, 3, 40000], [9, 5, 7, 6, 15000]] as const) {
+        tuning.arenaBudget = arena;
+        const a = operand(m, k, count, false, { transposed: false, pad: 0, offset: 1 }, rand);
+        const b = operand(k, n, count, false, { transposed: true, pad: 0, offset: 0 }, rand);
+        const want = reference(m, n, k, a, b);
+        const layouts = [
+          { offsets: Array.from({ length: count }, (_, e) => e * n), rowStride: count * n }, // heads merged into rows
+          { offsets: Array.from({ length: count }, (_, e) => (count - 1 - e) * m * n), rowStride: n }, // entries reversed
+          { offsets: Array.from({ length: count }, (_, e) => 3 + e * m * (n + 2)), rowStride: n + 2 }, // gaps
+        ];
+        for (const [li, layout] of layouts.entries()) {
+          const size = 8 + count * m * (n + 2);
+          for (const t of [0, 1, 2]) {
+            const c = new Float32Array(size).fill(NaN);
+            if (t === 0) jsGemmBatch(m, n, k, a, b, c, layout);
+            else expect(wasmGemmBatch(m, n, k, a, b, c, layout, t)).toBe(true);
+            const got = new Float32Array(count * m * n);
+            const written = new Set<number>();
+            for (let e = 0; e < count; e++) {
+              for (let i = 0; i < m; i++) {
+                for (let j = 0; j < n; j++) {
+                  const at = layout.offsets[e]! + i * layout.rowStride + j;
+                  got[(e * m + i) * n + j] = c[at]!;
+                  written.add(at);
+                }
+              }
+            }
+            expectClose(got, want, k, `layout ${li}, ${t === 0 ? "js" : `wasm ${t} thread(s)`}, budget ${arena}`);
+            const stray = [...c.keys()].filter((i) => !written.has(i) && !Number.isNaN(c[i]!));
+            expect(stray, `layout ${li}: elements outside the layout were written`).toEqual([]);
+          }
+        }
       }
     } finally {
       tuning.arenaBudget = budget;
@@ -198,7 +240,7 @@ describe.each(VARIANTS)("gemm backends (wasm: $name)", (variant) => {
     // A worker that the machine happens not to schedule in time runs nothing; it joins a later job.
     for (let attempt = 0; attempt < 100 && poolStats(rt).tasks === before; attempt++) {
       const c = new Float32Array(count * m * n).fill(NaN);
-      expect(wasmGemmBatch(m, n, k, a, b, c, 0, 2)).toBe(true);
+      expect(wasmGemmBatch(m, n, k, a, b, c, packedLayout(a.offsets.length, m, n), 2)).toBe(true);
       expectClose(c, want, k, "2 threads");
     }
     expect(poolStats(rt).tasks).toBeGreaterThan(before);

@@ -14,6 +14,7 @@ import { dtypes, LAYOUTS, ndarrays } from "../testing/arbitraries.js";
 import { propertyConfig } from "../testing/config.js";
 import { allIndices, at, broadcastIndex } from "../testing/reference.js";
 import { expectValues } from "../test-helpers.js";
+import { denseStridesLike } from "../layout.js";
 import { matmul } from "./matmul.js";
 
 /** torch.matmul's result by definition: promote 1-d operands, broadcast batches, sum over k. */
@@ -106,6 +107,41 @@ describe.each(BACKENDS)("matmul ($name)", ({ backend, threads }) => {
           const got = matmul(a, b);
           expect(got.dtype).toBe(a.dtype);
           expectValues(got, shape, values, a.dtype === "float32" ? { atol: 1e-4, rtol: 1e-5 } : undefined);
+        },
+      ),
+      propertyConfig(),
+    );
+  });
+
+  it("lays the result out like `layoutLike` (a gradient like its input, merged heads), with the same values", () => {
+    fc.assert(
+      fc.property(
+        matmulShapes.chain(([sa, sb]) =>
+          fc.tuple(
+            ndarrays({ shape: sa, dtype: "float32", domain: { min: -3, max: 3 }, layouts: LAYOUTS }),
+            ndarrays({ shape: sb, dtype: "float32", domain: { min: -3, max: 3 }, layouts: LAYOUTS }),
+            fc.array(fc.integer({ min: 0, max: 1000 }), { minLength: 4, maxLength: 4 }),
+            fc.boolean(),
+          ),
+        ),
+        ([a, b, keys, lastInnermost]) => {
+          const plain = matmul(a, b);
+          // A random dim order of the result's shape (often keeping the last dim innermost), as
+          // the strides of a permuted contiguous array.
+          const key = (d: number) => (lastInnermost && d === plain.ndim - 1 ? Infinity : keys[d]!);
+          const order = plain.shape.map((_, d) => d).sort((x, y) => key(x) - key(y) || x - y);
+          const like = plain.shape.map(() => 0);
+          let stride = 1;
+          for (let q = order.length - 1; q >= 0; q--) {
+            like[order[q]!] = stride;
+            stride *= plain.shape[order[q]!]!;
+          }
+          const got = matmul(a, b, { layoutLike: like });
+          expect(got.shape).toEqual(plain.shape);
+          expect(Array.from(got.toArray())).toEqual(Array.from(plain.toArray()));
+          const followed = a.ndim >= 2 && b.ndim >= 2 && (like[like.length - 1] === 1 || plain.shape[plain.ndim - 1] === 1);
+          if (followed) expect(got.strides).toEqual(denseStridesLike(plain.shape, like));
+          else expect(got.isContiguous()).toBe(true);
         },
       ),
       propertyConfig(),

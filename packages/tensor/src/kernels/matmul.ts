@@ -9,13 +9,14 @@
  * "js" backend run the TypeScript gemm per entry: there is no f64x2 kernel (float64 serves the
  * small gradchecks, and would run at half the f32x4 rate).
  */
-import { broadcastShapes, broadcastStrides, fmtShape, forEachRow, viewStrides } from "../layout.js";
+import { broadcastShapes, broadcastStrides, denseStridesLike, fmtShape, forEachRow, numel, viewStrides } from "../layout.js";
+import { allocStorageUninit } from "../storage.js";
 import { uninitialized } from "../create.js";
-import type { Storage } from "../dtype.js";
-import type { NDArray } from "../ndarray.js";
+import type { DType, Storage } from "../dtype.js";
+import { NDArray } from "../ndarray.js";
 import { activeThreads, getBackend } from "../backend/index.js";
 import { tuning } from "../backend/wasm.js";
-import { wasmGemmBatch } from "../backend/wasm-gemm.js";
+import { packedLayout, wasmGemmBatch, type OutputLayout } from "../backend/wasm-gemm.js";
 import { gemm } from "./gemm.js";
 
 /** One operand of a batch of gemms: entry e starts at storage index offsets[e]. */
@@ -27,37 +28,50 @@ export interface GemmOperand {
 }
 
 /**
- * C_e = A_e @ B_e for each entry e, C_e being m x n at c[e * m * n] (rows of n), on the
- * selected backend.
+ * C_e = A_e @ B_e for each entry e into c at `out` (default: C_e at c[e * m * n], rows of n),
+ * on the selected backend.
  */
-export function gemmBatch(m: number, n: number, k: number, a: GemmOperand, b: GemmOperand, c: Storage): void {
+export function gemmBatch(m: number, n: number, k: number, a: GemmOperand, b: GemmOperand, c: Storage, out?: OutputLayout): void {
   const count = a.offsets.length;
+  const layout = out ?? packedLayout(count, m, n);
   if (c instanceof Float32Array && k > 0 && m > 0 && n > 0 && getBackend() === "wasm") {
     const flops = 2 * m * n * k * count;
     if (flops >= tuning.wasmMinFlops) {
       const threads = flops >= tuning.parallelMinFlops ? activeThreads() : 1;
       const fa = a as GemmOperand & { data: Float32Array };
       const fb = b as GemmOperand & { data: Float32Array };
-      if (wasmGemmBatch(m, n, k, fa, fb, c, 0, threads)) return;
+      if (wasmGemmBatch(m, n, k, fa, fb, c, layout, threads)) return;
     }
   }
-  jsGemmBatch(m, n, k, a, b, c);
+  jsGemmBatch(m, n, k, a, b, c, layout);
 }
 
 /** `gemmBatch` on the TypeScript gemm only (the reference). */
-export function jsGemmBatch(m: number, n: number, k: number, a: GemmOperand, b: GemmOperand, c: Storage): void {
+export function jsGemmBatch(m: number, n: number, k: number, a: GemmOperand, b: GemmOperand, c: Storage, out?: OutputLayout): void {
+  const layout = out ?? packedLayout(a.offsets.length, m, n);
   for (let e = 0; e < a.offsets.length; e++) {
     gemm(
       m, n, k,
       { data: a.data, offset: a.offsets[e]!, rowStride: a.rowStride, colStride: a.colStride },
       { data: b.data, offset: b.offsets[e]!, rowStride: b.rowStride, colStride: b.colStride },
-      c, e * m * n, n,
+      c, layout.offsets[e]!, layout.rowStride,
     );
   }
 }
 
+/** Options of `matmul`. */
+export interface MatmulOptions {
+  /**
+   * Strides of an array of the result's shape whose memory order the result should take (a
+   * gradient laid out like its input, heads written where a later merge wants them). Followed
+   * when both operands have 2 or more dims and the innermost dim stays innermost; the values
+   * are the same either way.
+   */
+  layoutLike?: readonly number[];
+}
+
 /** Matrix product of two arrays of the same numeric dtype. Matches `torch.matmul`. */
-export function matmul(a: NDArray, b: NDArray): NDArray {
+export function matmul(a: NDArray, b: NDArray, options: MatmulOptions = {}): NDArray {
   if (a.ndim === 0 || b.ndim === 0) {
     throw new RangeError(`matmul: both arguments need at least 1 dim, got shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
   }
@@ -65,7 +79,8 @@ export function matmul(a: NDArray, b: NDArray): NDArray {
     throw new TypeError(`matmul: expected both operands to have the same dtype, got ${a.dtype} and ${b.dtype}`);
   }
   if (a.dtype === "bool") throw new TypeError("matmul: not supported for bool tensors");
-  if (a.ndim === 2 && b.ndim === 2) {
+  const like = options.layoutLike;
+  if (a.ndim === 2 && b.ndim === 2 && like === undefined) {
     // Two matrices: no batch to broadcast or fold (the common case of small models).
     const [m, k] = a.shape as [number, number];
     const [k2, n] = b.shape as [number, number];
@@ -87,7 +102,7 @@ export function matmul(a: NDArray, b: NDArray): NDArray {
   const aBatchShape = a2.shape.slice(0, -2);
   const bBatchShape = b2.shape.slice(0, -2);
   const batch = broadcastShapes([aBatchShape, bBatchShape], () => `matmul (batch dims of ${fmtShape(a.shape)} and ${fmtShape(b.shape)})`);
-  const out = uninitialized([...batch, m, n], a.dtype);
+  const out = resultArray([...batch, m, n], a.dtype, a.ndim >= 2 && b.ndim >= 2 ? like : undefined);
   const aBatch = broadcastStrides(a2.shape.slice(0, -2), a2.strides.slice(0, -2), batch, "matmul");
   const bBatch = broadcastStrides(b2.shape.slice(0, -2), b2.strides.slice(0, -2), batch, "matmul");
   const [aRow, aCol] = a2.strides.slice(-2) as [number, number];
@@ -96,7 +111,7 @@ export function matmul(a: NDArray, b: NDArray): NDArray {
   // Folding needs A's own batch dims to be the whole batch (A itself not broadcast).
   const aFull = a2.ndim - 2 === batch.length && a2.shape.slice(0, -2).every((s, d) => s === batch[d]);
   const bUnbatched = bBatch.every((s) => s === 0) && aFull;
-  const folded = bUnbatched && batch.length > 0 ? foldRows(a2, batch.length) : null;
+  const folded = bUnbatched && batch.length > 0 && out.isContiguous() ? foldRows(a2, batch.length) : null;
   if (folded !== null) {
     const rows = out.size / n;
     const aOp = { data: a2.data, rowStride: folded, colStride: aCol, offsets: [a2.offset] };
@@ -104,19 +119,34 @@ export function matmul(a: NDArray, b: NDArray): NDArray {
   } else {
     const aOffsets: number[] = [];
     const bOffsets: number[] = [];
-    forEachRow(batch, [{ strides: aBatch, offset: a2.offset }, { strides: bBatch, offset: b2.offset }], (off, count, st) => {
+    const cOffsets: number[] = [];
+    const cBatch = { strides: out.strides.slice(0, -2), offset: 0 };
+    forEachRow(batch, [{ strides: aBatch, offset: a2.offset }, { strides: bBatch, offset: b2.offset }, cBatch], (off, count, st) => {
       for (let i = 0; i < count; i++) {
         aOffsets.push(off[0]! + i * st[0]!);
         bOffsets.push(off[1]! + i * st[1]!);
+        cOffsets.push(off[2]! + i * st[2]!);
       }
     });
     const aOp = { data: a2.data, rowStride: aRow, colStride: aCol, offsets: aOffsets };
-    gemmBatch(m, n, k, aOp, { data: b2.data, rowStride: bRow, colStride: bCol, offsets: bOffsets }, out.data);
+    const cLayout = { offsets: cOffsets, rowStride: out.strides[out.ndim - 2]! };
+    gemmBatch(m, n, k, aOp, { data: b2.data, rowStride: bRow, colStride: bCol, offsets: bOffsets }, out.data, cLayout);
   }
   if (a.ndim === 1 && b.ndim === 1) return out.reshape([]);
   if (a.ndim === 1) return out.squeeze(-2);
   if (b.ndim === 1) return out.squeeze(-1);
   return out;
+}
+
+/**
+ * The product's array: laid out like `like` when given (dense, dims in like's memory order) and
+ * the innermost dim stays innermost (the gemm writes rows with unit stride), else contiguous.
+ */
+function resultArray(shape: number[], dtype: DType, like: readonly number[] | undefined): NDArray {
+  if (like === undefined || like.length !== shape.length || shape.length < 2) return uninitialized(shape, dtype);
+  const strides = denseStridesLike(shape, like);
+  if (strides[shape.length - 1] !== 1 && shape[shape.length - 1]! > 1) return uninitialized(shape, dtype);
+  return new NDArray(allocStorageUninit(dtype, numel(shape)), shape, strides, 0, dtype);
 }
 
 /** The row stride when A's batch dims and rows merge into one dim without copying, else null. */

@@ -142,7 +142,7 @@ describe("WebAssembly fused kernels against the TypeScript ones", () => {
       fc.property(
         fc.record({ lead: fc.constantFrom([1], [2], [3], [4], [5], [9], [2, 3], [3, 5]), n: fc.constantFrom(...LANES), scale: fc.constantFrom(1, 1e4), special: fc.boolean(), chunk: fc.constantFrom(1, 37, 16384), seed: fc.integer({ min: 0, max: 1000 }) }),
         ({ lead, n, scale, special, chunk, seed }) => {
-          const rows = lead.reduce((a, b) => a * b, 1);
+          const rows = (lead as readonly number[]).reduce((a, b) => a * b, 1);
           const x = rowsOf(rows, n, scale, special, seed).reshape([...lead, n]);
           const dims = lead.map((_, d) => d);
           const { js, wasm } = both(() => [sum(x, dims), mean(x, dims, true)], chunk);
