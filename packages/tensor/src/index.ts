@@ -56,7 +56,7 @@ export {
   amax, amin, argmax, argmin, logsumexp, maxDim, mean, minDim, prod, std, sum, variance,
   type Dims, type ValuesIndices, type VarOptions,
 } from "./kernels/reduce.js";
-export { matmul } from "./kernels/matmul.js";
+export { matmul, type MatmulOptions } from "./kernels/matmul.js";
 export { backendInfo, getBackend, getNumThreads, setBackend, setNumThreads, type BackendInfo, type BackendName } from "./backend/index.js";
 export { layerNorm, layerNormBackward, type LayerNormGrads } from "./kernels/normalization.js";
 export { logSoftmax, logSoftmaxBackward, softmax, softmaxBackward } from "./kernels/softmax.js";
