@@ -102,9 +102,10 @@ function runNodes(roots: readonly Tensor[], rootGrads: readonly Tensor[], option
     pending.delete(node);
     let grad = received;
     const trusted = isTrustedRule(node.spec);
-    if (grad && ledger && (node.hooks || !trusted || targets?.nodes.has(node))) ledger.escape(grad);
-    if (grad && node.hooks) {
-      for (const hook of node.hooks) grad = hook(grad) ?? grad;
+    const hooked = node.hooks !== null && node.hooks.length > 0;
+    if (grad && ledger && (hooked || !trusted || targets?.nodes.has(node))) ledger.escape(grad);
+    if (grad && hooked) {
+      for (const hook of node.hooks!) grad = hook(grad) ?? grad;
       ledger?.escape(grad);
     }
     if (grad && targets?.nodes.has(node)) targets.nodes.set(node, grad);

@@ -26,7 +26,8 @@ export function isTrustedRule(spec: object): boolean {
 export class GradLedger {
   private readonly scope: AllocationScope = openAllocationScope();
   private readonly held = new Map<Storage, number>();
-  private readonly escaped = new Set<Storage>();
+  // Weak: an escaped gradient that dies during the pass must not be kept alive here.
+  private readonly escaped = new WeakSet<Storage>();
 
   /** The engine keeps `grad` (a pending gradient). */
   hold(grad: Tensor): void {

@@ -57,13 +57,22 @@ describe("storage cache", () => {
     expect(storageCacheInfo().bytes).toBe(0);
   });
 
-  it("keeps at most its limit, and setting the limit to 0 turns it off", () => {
+  it("keeps at most its limit, dropping the least recently used sizes first; a limit of 0 turns it off", () => {
     setStorageCacheLimit(40000);
-    releaseStorage(allocStorage("float32", 5000));
-    releaseStorage(allocStorage("float32", 5000));
-    expect(storageCacheInfo()).toEqual({ bytes: 20000, limit: 40000 });
-    releaseStorage(allocStorage("float32", 6000));
-    expect(storageCacheInfo().bytes).toBe(20000);
+    const [a, b] = [allocStorage("float32", 3000), allocStorage("float32", 3000)];
+    releaseStorage(a); // 12000 bytes
+    releaseStorage(allocStorage("float32", 4000)); // 16000 bytes
+    releaseStorage(b); // the 12000 class is now the most recently used
+    expect(storageCacheInfo()).toEqual({ bytes: 40000, limit: 40000 });
+    releaseStorage(allocStorage("float32", 2500)); // 10000 more: the 16000 class makes way
+    expect(storageCacheInfo().bytes).toBe(34000);
+    expect(allocStorage("float32", 4000).buffer).not.toBe(a.buffer);
+    expect([a.buffer, b.buffer]).toContain(allocStorage("float32", 3000).buffer);
+    expect(storageCacheInfo().bytes).toBe(22000);
+    releaseStorage(allocStorage("float32", 20000)); // larger than the limit: not kept
+    expect(storageCacheInfo().bytes).toBe(22000);
+    setStorageCacheLimit(15000); // trims to the limit, oldest first
+    expect(storageCacheInfo()).toEqual({ bytes: 12000, limit: 15000 });
     setStorageCacheLimit(0);
     expect(storageCacheInfo().bytes).toBe(0);
     releaseStorage(allocStorage("float32", 5000));

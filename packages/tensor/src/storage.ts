@@ -58,8 +58,9 @@ function view(dtype: DType, buffer: ArrayBuffer, byteOffset: number, size: numbe
   }
 }
 
-// The cache of released buffers, by byte length (most recently released last). Bounded, so a
-// model that stops reusing sizes keeps at most `cacheLimit` bytes here.
+// The cache of released buffers, by byte length, size classes in least recently used order
+// (a class moves to the end when used). At most `cacheLimit` bytes: a release that would pass it
+// first drops the least recently used classes, so sizes a model stopped using make way.
 const cache = new Map<number, ArrayBuffer[]>();
 let cacheBytes = 0;
 let cacheLimit = 256 * 1024 * 1024;
@@ -105,6 +106,7 @@ function allocate(dtype: DType, size: number, zero: boolean): Storage {
     cacheBytes -= bytes;
     storage = view(dtype, free.pop()!, 0, size);
     if (zero) storage.fill(0);
+    touch(bytes, free);
   } else storage = fresh(dtype, size);
   for (let i = 0; i < scopes.length; i++) scopes[i]!.add(storage);
   return storage;
@@ -119,11 +121,37 @@ export function releaseStorage(storage: Storage): void {
   const buffer = storage.buffer;
   const bytes = buffer.byteLength;
   if (!(buffer instanceof ArrayBuffer) || storage.byteLength !== bytes || bytes <= SMALL_STORAGE_BYTES) return;
-  if (cacheBytes + bytes > cacheLimit) return;
+  if (bytes > cacheLimit) return;
   let free = cache.get(bytes);
   if (free === undefined) cache.set(bytes, (free = []));
+  else touch(bytes, free);
   free.push(buffer);
   cacheBytes += bytes;
+  trimCache(cacheLimit, bytes);
+}
+
+/** Marks a size class as the most recently used. */
+function touch(bytes: number, free: ArrayBuffer[]): void {
+  cache.delete(bytes);
+  cache.set(bytes, free);
+}
+
+/** Drops buffers, least recently used classes first (`keep`'s class last), until at most `limit` bytes are cached. */
+function trimCache(limit: number, keep = -1): void {
+  for (const [bytes, free] of cache) {
+    if (cacheBytes <= limit) return;
+    if (bytes === keep) continue;
+    while (free.length > 0 && cacheBytes > limit) {
+      free.pop();
+      cacheBytes -= bytes;
+    }
+    if (free.length === 0) cache.delete(bytes);
+  }
+  const own = cache.get(keep);
+  while (own !== undefined && own.length > 0 && cacheBytes > limit) {
+    own.pop();
+    cacheBytes -= keep;
+  }
 }
 
 /**
@@ -153,12 +181,12 @@ export interface AllocationScope {
 
 /**
  * Sets how many bytes of released buffers may wait for reuse (default 256 MiB; 0 turns the cache
- * off), dropping cached buffers beyond it.
+ * off), dropping the least recently used cached buffers beyond it.
  */
 export function setStorageCacheLimit(bytes: number): void {
   if (!(bytes >= 0)) throw new RangeError(`setStorageCacheLimit: expected a byte count >= 0, got ${bytes}`);
   cacheLimit = bytes;
-  if (cacheBytes > cacheLimit) emptyStorageCache();
+  trimCache(cacheLimit);
 }
 
 /** Drops every cached buffer (the garbage collector then frees them). Like `torch.cuda.empty_cache`. */
