@@ -199,6 +199,48 @@ describe("in-place safety", () => {
   });
 });
 
+describe("values a forward keeps for its rule", () => {
+  it("reach the rule as `kept` only when recorded, and are freed with the graph", () => {
+    const seen: (K.NDArray | null)[] = [];
+    const scaled = defineOp<void>({
+      name: "scaled",
+      forward: ([a], _, keep) => {
+        keep?.(K.full([], 3, { dtype: a!.dtype }));
+        return K.mul(a!, 3);
+      },
+      backward: (g, { kept }) => {
+        seen.push(kept);
+        return [g.mul(Number(kept!.item()))];
+      },
+    });
+    const x = f64([1, 2]);
+    const y = scaled.apply([x]);
+    expect(y.gradFn!.kept?.item()).toBe(3);
+    y.sum().backward();
+    expect(x.grad!.tolist()).toEqual([3, 3]);
+    expect(seen.map((k) => k?.item())).toEqual([3]);
+    expect(y.gradFn!.kept).toBeNull();
+    expect(noGrad(() => scaled.apply([x])).gradFn).toBeNull();
+    let keepGiven: boolean | null = null;
+    const probe = defineOp<void>({ name: "probe", forward: ([a], _, keep) => ((keepGiven = keep !== undefined), a!), backward: (g) => [g] });
+    noGrad(() => probe.apply([x]));
+    expect(keepGiven).toBe(false);
+    probe.apply([f64([1], false)]);
+    expect(keepGiven).toBe(false);
+    probe.apply([x]);
+    expect(keepGiven).toBe(true);
+  });
+
+  it("GELU keeps Phi(x) on the wasm backend: the gradient has the fused kernel's bits", () => {
+    const x = tensor(Array.from({ length: 3000 }, (_, i) => Math.sin(i) * 4), { dtype: "float32", requiresGrad: true });
+    const y = x.gelu();
+    expect(y.gradFn!.kept !== null).toBe(K.getBackend() === "wasm");
+    const g = K.randn([3000], { dtype: "float32" });
+    y.backward(new Tensor(g));
+    expect(Array.from(x.grad!.toArray())).toEqual(Array.from(K.geluBackward(x.array, g).toArray()));
+  });
+});
+
 describe("anomaly mode", () => {
   it("throws on the first NaN/Inf gradient, naming the op and where it was created", () => {
     const x = f64([0, 1]);

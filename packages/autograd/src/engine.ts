@@ -12,6 +12,7 @@ import { GradLedger, isTrustedRule } from "./grad-ledger.js";
 import { Node, type Edge } from "./node.js";
 import type { OpContext } from "./ops/define.js";
 import { Tensor } from "./tensor.js";
+import type { NDArray } from "@typegrad/tensor";
 
 /** Options of `backward`. */
 export interface BackwardOptions {
@@ -215,6 +216,9 @@ class RuleContext implements OpContext<unknown, readonly never[]> {
   }
   get inputStrides(): (readonly number[])[] {
     return this.node.inputMeta.map((m) => m?.strides ?? []);
+  }
+  get kept(): NDArray | null {
+    return this.node.kept;
   }
 }
 

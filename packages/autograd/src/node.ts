@@ -70,6 +70,8 @@ export class Node {
   savedInputs: (SavedTensor | number | null)[] | null = null;
   /** The saved output, if the op saves it. */
   savedOutput: SavedTensor | null = null;
+  /** What the forward kept for its rule (`keep`), or null. */
+  kept: NDArray | null = null;
   /** True after backward released the saved values (retainGraph false). */
   freed = false;
   /** Hooks on the gradient of this node's output (registerHook / retainGrad of a non-leaf). */
@@ -94,9 +96,10 @@ export class Node {
 
   /** Releases saved values so their memory can go (called by backward unless retainGraph). */
   free(): void {
-    if (this.savedInputs !== null || this.savedOutput !== null) this.freed = true;
+    if (this.savedInputs !== null || this.savedOutput !== null || this.kept !== null) this.freed = true;
     this.savedInputs = null;
     this.savedOutput = null;
+    this.kept = null;
   }
 
   /** A saved tensor, checked against in-place modification since it was saved. */

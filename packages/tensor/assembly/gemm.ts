@@ -42,7 +42,7 @@ const J_SCRATCH_STRIDE: usize = 88;
 const J_SHARED_B: usize = 92; //      1: every batch entry uses the first B (packed once)
 const J_THREADS: usize = 96; //       threads with tid < this take part
 const J_KIND: usize = 100; //         KIND_GEMM, or KIND_MAP: elementwise tasks (fields in maps.ts)
-// The host reserves 128 bytes for the descriptor (JOB_BYTES in src/backend/wasm.ts).
+// The host reserves 256 bytes for the descriptor (JOB_BYTES in src/backend/wasm.ts).
 
 const KIND_MAP: i32 = 1;
 

@@ -3,7 +3,7 @@
  * both forms) and the fused GELU gradients g * GELU'(x). The host rounds every count up to whole
  * vectors (its buffers are padded), and `dst` may equal a source (the host computes in place).
  */
-import { vexp, vgelu, vgeluGrad, vgeluTanh, vgeluTanhGrad, vsigmoid, vtanh } from "./simd-math";
+import { geluCdfOut, vexp, vgelu, vgeluAndCdf, vgeluGrad, vgeluGradFromCdf, vgeluTanh, vgeluTanhGrad, vsigmoid, vtanh } from "./simd-math";
 
 /** Unary op codes; they must match UNARY in src/backend/wasm-kernels.ts. */
 const EXP = 0;
@@ -45,16 +45,44 @@ export function unaryGrad(op: i32, x: usize, g: usize, dst: usize, n: i32): void
   }
 }
 
+/**
+ * y[i] = GELU(x[i]) and cdf[i] = Phi(x[i]) for i < n (n a multiple of 4; y may equal x): the
+ * forward that keeps what the gradient needs, so `geluGradCdf` skips the erf.
+ */
+export function geluCdf(x: usize, y: usize, cdf: usize, n: i32): void {
+  const end = x + (<usize>n << 2);
+  const dy = y - x;
+  const dc = cdf - x;
+  for (let p = x; p < end; p += 16) {
+    const v = vgeluAndCdf(v128.load(p));
+    v128.store(p + dc, geluCdfOut);
+    v128.store(p + dy, v);
+  }
+}
+
+/** dst[i] = g[i] * GELU'(x[i]) given cdf[i] = Phi(x[i]) from `geluCdf` (the bits of `unaryGrad`'s). */
+export function geluGradCdf(x: usize, cdf: usize, g: usize, dst: usize, n: i32): void {
+  const end = x + (<usize>n << 2);
+  const dc = cdf - x;
+  const dg = g - x;
+  const dd = dst - x;
+  for (let p = x; p < end; p += 16) {
+    v128.store(p + dd, f32x4.mul(v128.load(p + dg), vgeluGradFromCdf(v128.load(p), v128.load(p + dc))));
+  }
+}
+
 // Fields of an elementwise job (bytes from the job descriptor, after gemm.ts's fields; they
 // must match J in src/backend/wasm.ts): which map, its op code, the element count (a multiple
 // of 4), elements per task (a multiple of 4), and the arrays. Results are written in place:
-// over x for `unary`, over g for `unaryGrad`.
-const J_MAP_FN: usize = 104; //    0: unary, 1: unaryGrad
+// over x for `unary` and `geluCdf` (whose Phi goes to g), over g for `unaryGrad` and
+// `geluGradCdf` (whose Phi comes from y).
+const J_MAP_FN: usize = 104; //    0: unary, 1: unaryGrad, 2: geluCdf, 3: geluGradCdf
 const J_MAP_OP: usize = 108;
 const J_MAP_COUNT: usize = 112;
 const J_MAP_CHUNK: usize = 116;
 const J_MAP_X: usize = 120;
 const J_MAP_G: usize = 124;
+const J_MAP_Y: usize = 128;
 
 /** Runs chunk `idx` of the elementwise job at `job`. */
 export function mapTask(job: usize, idx: i32): void {
@@ -64,12 +92,15 @@ export function mapTask(job: usize, idx: i32): void {
   const len = min(chunk, count - start);
   const op = load<i32>(job + J_MAP_OP);
   const x = <usize>load<u32>(job + J_MAP_X) + (<usize>start << 2);
-  if (load<i32>(job + J_MAP_FN) == 0) {
+  const fn = load<i32>(job + J_MAP_FN);
+  if (fn == 0) {
     unary(op, x, x, len);
-  } else {
-    const g = <usize>load<u32>(job + J_MAP_G) + (<usize>start << 2);
-    unaryGrad(op, x, g, g, len);
+    return;
   }
+  const g = <usize>load<u32>(job + J_MAP_G) + (<usize>start << 2);
+  if (fn == 1) unaryGrad(op, x, g, g, len);
+  else if (fn == 2) geluCdf(x, x, g, len);
+  else geluGradCdf(x, <usize>load<u32>(job + J_MAP_Y) + (<usize>start << 2), g, g, len);
 }
 
 /** Binary op codes; they must match BINARY in src/backend/wasm-kernels.ts (r*: operands swapped). */

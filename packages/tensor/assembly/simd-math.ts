@@ -230,14 +230,37 @@ const INV_SQRT_2PI: f32 = 0.3989422804014327;
   return v128.bitselect(k(86), y, f32x4.eq(x, k(87)));
 }
 
+/** Phi(x) from the last `normalTail(x, true)`. */
+// @ts-ignore: decorator
+@inline function tailCdf(x: v128): v128 {
+  return v128.bitselect(tailQ, f32x4.sub(k(12), tailQ), f32x4.lt(x, k(21)));
+}
+
 /** GELU'(x) = Phi(x) + x phi(x). */
 // @ts-ignore: decorator
 @inline export function vgeluGrad(x: v128): v128 {
   normalTail(x, true);
-  const phi = v128.bitselect(tailQ, f32x4.sub(k(12), tailQ), f32x4.lt(x, k(21)));
+  return vgeluGradFromCdf(x, tailCdf(x));
+}
+
+/** GELU'(x) given cdf = Phi(x) as `vgeluAndCdf` leaves it: the same bits as `vgeluGrad(x)`. */
+// @ts-ignore: decorator
+@inline export function vgeluGradFromCdf(x: v128, cdf: v128): v128 {
   const v = f32x4.pmin(f32x4.abs(x), k(23));
   const density = f32x4.mul(expHalfSquare(v, f32x4.splat(0)), k(88));
-  return f32x4.add(phi, f32x4.mul(x, density));
+  return f32x4.add(cdf, f32x4.mul(x, density));
+}
+
+/** Phi(x) of the last `vgeluAndCdf`. */
+export let geluCdfOut: v128 = f32x4.splat(0);
+
+/** GELU(x) (the same bits as `vgelu`), and Phi(x) in `geluCdfOut`: one erf for both. */
+// @ts-ignore: decorator
+@inline export function vgeluAndCdf(x: v128): v128 {
+  normalTail(x, true);
+  geluCdfOut = tailCdf(x);
+  const y = v128.bitselect(tailG, f32x4.add(x, tailG), f32x4.lt(x, k(21)));
+  return v128.bitselect(k(86), y, f32x4.eq(x, k(87)));
 }
 
 const TWO_K0: f64 = 1.5957691216057308; // 2 sqrt(2/pi)

@@ -47,7 +47,7 @@ export {
 } from "./random.js";
 export { formatNDArray } from "./format.js";
 export {
-  abs, add, clamp, copy, cos, div, eq, erf, exp, fill, ge, gelu, geluBackward, geluTanh, geluTanhBackward, gt, le, log, log1p, logicalAnd, logicalNot,
+  abs, add, clamp, copy, cos, div, eq, erf, exp, fill, ge, gelu, geluBackward, geluBackwardFromCdf, geluKeepingCdf, geluTanh, geluTanhBackward, gt, le, log, log1p, logicalAnd, logicalNot,
   logicalOr, logicalXor, lt, maskedFill, maximum, minimum, mul, ne, neg, pow, reciprocal, relu, rsqrt, sigmoid,
   sign, sin, sqrt, square, sub, tanh, where, type Operand,
 } from "./kernels/map.js";

@@ -32,6 +32,8 @@ export interface OpContext<P, In extends ArrayInputs = readonly NDArray[]> {
   readonly inputShapes: readonly (readonly number[])[];
   /** Strides of each input (empty for a JS number): its memory order, a layout hint. */
   readonly inputStrides: readonly (readonly number[])[];
+  /** What the forward kept with `keep` (a by-product the rule would otherwise recompute), or null. */
+  readonly kept: NDArray | null;
 }
 
 /** A differentiable op: forward on NDArrays, backward on Tensors. */
@@ -40,8 +42,12 @@ export interface OpSpec<P = void, In extends ArrayInputs = readonly NDArray[]> {
   readonly name: string;
   /** Values the backward rule needs; only saved values are kept alive and version-checked. */
   readonly save?: { readonly inputs?: boolean; readonly output?: boolean };
-  /** Computes the output from the input arrays. */
-  forward(inputs: In, params: P): NDArray;
+  /**
+   * Computes the output from the input arrays. `keep` is given when the op is being recorded for
+   * backward: an array passed to it reaches the rule as `kept` (it is the op's own, never shown to
+   * anyone, so it is not version-checked).
+   */
+  forward(inputs: In, params: P, keep?: (value: NDArray) => void): NDArray;
   /** Gradient of each input given the output's gradient `grad` (null: no gradient). */
   backward(grad: Tensor, ctx: OpContext<P, In>): readonly (Tensor | null)[];
 }
@@ -86,13 +92,16 @@ function applyOp<P, In extends ArrayInputs>(spec: OpSpec<P, In>, inputs: TensorI
       if (x.requiresGrad) tracked = true;
     }
   }
-  const result = new Tensor(spec.forward(arrays as unknown as In, params));
-  if (!tracked || !isGradEnabled() || !isFloating(result.dtype)) return result;
+  const recording = tracked && isGradEnabled();
+  let kept: NDArray | null = null;
+  const result = new Tensor(spec.forward(arrays as unknown as In, params, recording ? (value) => void (kept = value) : undefined));
+  if (!recording || !isFloating(result.dtype)) return result;
   const next: Edge[] = list.map((x) => (typeof x === "number" || !x.requiresGrad ? null : (x.gradFn ?? x)));
   const meta: (InputMeta | null)[] = list.map((x) => (typeof x === "number" ? null : { shape: x.shape, dtype: x.dtype, strides: x.array.strides }));
   const node = new Node(spec as OpSpec<unknown>, params, next, meta, { shape: result.shape, dtype: result.dtype, strides: result.array.strides });
   if (spec.save?.inputs) node.savedInputs = list.map((x) => (typeof x === "number" ? x : new SavedTensor(x)));
   if (spec.save?.output) node.savedOutput = new SavedTensor(result);
+  node.kept = kept;
   result.setGradFn(node);
   return result;
 }

@@ -128,11 +128,21 @@ export const reciprocal = defineOp({
 export const gelu = defineOp({
   name: "gelu",
   save: { inputs: true },
-  forward: ([x]) => K.gelu(x!),
-  backward: (g, { inputs: [x] }) => {
+  forward: ([x], _, keep) => {
+    // Recorded for backward: keep Phi(x), which the forward computes anyway, so that the
+    // gradient skips its erf (wasm float32; elsewhere backward recomputes it).
+    const both = keep ? K.geluKeepingCdf(x!) : null;
+    if (both === null) return K.gelu(x!);
+    keep!(both.cdf);
+    return both.y;
+  },
+  backward: (g, { inputs: [x], kept }) => {
     // d/dx x Phi(x) = Phi(x) + x phi(x), Phi(x) = (1 + erf(x/sqrt 2))/2, phi(x) = e^(-x^2/2)/sqrt(2 pi).
     // Without a graph to record, one fused kernel; with one, tensor ops that differentiate again.
-    if (!isGradEnabled()) return [new Tensor(K.geluBackward(x!.array, g.array))];
+    if (!isGradEnabled()) {
+      const fromCdf = kept ? K.geluBackwardFromCdf(x!.array, kept, g.array) : null;
+      return [new Tensor(fromCdf ?? K.geluBackward(x!.array, g.array))];
+    }
     const cdf = x!.mul(SQRT1_2).erf().add(1).mul(0.5);
     const pdf = x!.square().mul(-0.5).exp().mul(INV_SQRT_2PI);
     return [g.mul(cdf.add(x!.mul(pdf)))];

@@ -126,6 +126,77 @@ export function wasmUnaryGrad(
 }
 
 /**
+ * y[yOff + i] = GELU(x[xOff + i]) and cdf[cOff + i] = Phi(x[xOff + i]) for i < n: the forward
+ * that keeps what `wasmGeluGradCdf` needs (GELU's bits, one erf for both).
+ */
+export function wasmGeluCdf(x: Float32Array, xOff: number, n: number, y: Float32Array, yOff: number, cdf: Float32Array, cOff: number): boolean {
+  const padded = (n + 3) & ~3;
+  const pool = poolFor(n, 2 * align(padded * 4));
+  if (pool !== null) {
+    const { rt, threads } = pool;
+    const px = rt.arena;
+    const pc = px + align(padded * 4);
+    rt.f32.set(x.subarray(xOff, xOff + n), px / 4);
+    runMapJob(rt, { fn: "geluCdf", op: 0, count: padded, chunk: mapChunk(padded, threads), x: px, g: pc }, threads);
+    y.set(rt.f32.subarray(px / 4, px / 4 + n), yOff);
+    cdf.set(rt.f32.subarray(pc / 4, pc / 4 + n), cOff);
+    return true;
+  }
+  const chunk = Math.min(n, kernelTuning.chunkElements);
+  const bytes = align(chunk * 4 + 16);
+  const rt = arena(2 * bytes);
+  if (rt === null) return false;
+  const heap = rt.f32;
+  const px = rt.arena;
+  const pc = px + bytes;
+  for (let i = 0; i < n; i += chunk) {
+    const len = Math.min(chunk, n - i);
+    heap.set(x.subarray(xOff + i, xOff + i + len), px / 4);
+    rt.exports.geluCdf(px, px, pc, (len + 3) & ~3);
+    y.set(heap.subarray(px / 4, px / 4 + len), yOff + i);
+    cdf.set(heap.subarray(pc / 4, pc / 4 + len), cOff + i);
+  }
+  return true;
+}
+
+/** dst[dOff + i] = g[gOff + i] * GELU'(x[xOff + i]) given cdf from `wasmGeluCdf` (the bits of `wasmUnaryGrad("gelu")`). */
+export function wasmGeluGradCdf(
+  x: Float32Array, xOff: number, cdf: Float32Array, cOff: number, g: Float32Array, gOff: number, n: number, dst: Float32Array, dOff: number,
+): boolean {
+  const padded = (n + 3) & ~3;
+  const pool = poolFor(n, 3 * align(padded * 4));
+  if (pool !== null) {
+    const { rt, threads } = pool;
+    const px = rt.arena;
+    const pc = px + align(padded * 4);
+    const pg = pc + align(padded * 4);
+    rt.f32.set(x.subarray(xOff, xOff + n), px / 4);
+    rt.f32.set(cdf.subarray(cOff, cOff + n), pc / 4);
+    rt.f32.set(g.subarray(gOff, gOff + n), pg / 4);
+    runMapJob(rt, { fn: "geluGradCdf", op: 0, count: padded, chunk: mapChunk(padded, threads), x: px, g: pg, y: pc }, threads);
+    dst.set(rt.f32.subarray(pg / 4, pg / 4 + n), dOff);
+    return true;
+  }
+  const chunk = Math.min(n, kernelTuning.chunkElements);
+  const bytes = align(chunk * 4 + 16);
+  const rt = arena(3 * bytes);
+  if (rt === null) return false;
+  const heap = rt.f32;
+  const px = rt.arena;
+  const pc = px + bytes;
+  const pg = pc + bytes;
+  for (let i = 0; i < n; i += chunk) {
+    const len = Math.min(chunk, n - i);
+    heap.set(x.subarray(xOff + i, xOff + i + len), px / 4);
+    heap.set(cdf.subarray(cOff + i, cOff + i + len), pc / 4);
+    heap.set(g.subarray(gOff + i, gOff + i + len), pg / 4);
+    rt.exports.geluGradCdf(px, pc, pg, pg, (len + 3) & ~3);
+    dst.set(heap.subarray(pg / 4, pg / 4 + len), dOff + i);
+  }
+  return true;
+}
+
+/**
  * dst[dOff + i] = a[aOff + i] op b[bOff + i mod bn] for i < n (n a multiple of bn), or op with a
  * scalar `b`. The repeated operand sits in the arena once; a (and a whole b) stream in chunks.
  */

@@ -23,7 +23,7 @@ export const MAX_THREADS = 16;
 const PAGE = 65536;
 /** Must match `--maximumMemory` in scripts/build-wasm.mjs (1 GiB). */
 const MAX_PAGES = 16384;
-const JOB_BYTES = 128;
+const JOB_BYTES = 256;
 const CTRL_BYTES = 256;
 const SCRATCH_STRIDE = align((MC_MAX * KC + MR * NR) * 4);
 
@@ -33,7 +33,7 @@ export const J = {
   BRS: 44, BCS: 48, LDC: 52, ROW_BLOCKS: 56, MC: 60, PACK_CHUNKS: 64, CHUNK_PANELS: 68, PACKED_B: 72,
   PACKED_STRIDE: 76, TABLE: 80, SCRATCH: 84, SCRATCH_STRIDE: 88, SHARED_B: 92, THREADS: 96, KIND: 100,
   // An elementwise job (assembly/maps.ts, mapTask)
-  MAP_FN: 104, MAP_OP: 108, MAP_COUNT: 112, MAP_CHUNK: 116, MAP_X: 120, MAP_G: 124,
+  MAP_FN: 104, MAP_OP: 108, MAP_COUNT: 112, MAP_CHUNK: 116, MAP_X: 120, MAP_G: 124, MAP_Y: 128,
 } as const;
 /** Job kinds (J.KIND). */
 const KIND_GEMM = 0;
@@ -85,6 +85,8 @@ export interface KernelExports {
   layerNormRows(p: number, rows: number, n: number, w: number, b: number, eps: number): void;
   layerNormBackwardRows(x: number, g: number, rows: number, n: number, w: number, eps: number, acc: number): void;
   sumRows(src: number, rows: number, n: number, acc: number): void;
+  geluCdf(x: number, y: number, cdf: number, n: number): void;
+  geluGradCdf(x: number, cdf: number, g: number, dst: number, n: number): void;
 }
 
 /** A loaded kernel module with its memory and layout. */
@@ -312,21 +314,25 @@ export function runJob(rt: WasmRuntime, spec: JobSpec, threads: number): void {
 
 /** An elementwise job: `unary` (op over x, in place) or `unaryGrad` (g * op'(x), over g). */
 export interface MapJobSpec {
-  fn: "unary" | "unaryGrad";
+  fn: keyof typeof MAP_FN;
   op: number;
   /** Elements (a multiple of 4) and elements per task (a multiple of 4). */
   count: number;
   chunk: number;
-  /** Byte addresses. */
+  /** Byte addresses (y: geluGradCdf's Phi, else unused). */
   x: number;
   g: number;
+  y?: number;
 }
+
+/** Map function codes of assembly/maps.ts (`mapTask`). */
+const MAP_FN = { unary: 0, unaryGrad: 1, geluCdf: 2, geluGradCdf: 3 } as const;
 
 /** Runs an elementwise job in chunks on `threads` threads, as `runJob` does a GEMM. */
 export function runMapJob(rt: WasmRuntime, spec: MapJobSpec, threads: number): void {
   runTasks(rt, Math.ceil(spec.count / spec.chunk), 0, threads, [
-    J.KIND, KIND_MAP, J.MAP_FN, spec.fn === "unary" ? 0 : 1, J.MAP_OP, spec.op,
-    J.MAP_COUNT, spec.count, J.MAP_CHUNK, spec.chunk, J.MAP_X, spec.x, J.MAP_G, spec.g,
+    J.KIND, KIND_MAP, J.MAP_FN, MAP_FN[spec.fn], J.MAP_OP, spec.op,
+    J.MAP_COUNT, spec.count, J.MAP_CHUNK, spec.chunk, J.MAP_X, spec.x, J.MAP_G, spec.g, J.MAP_Y, spec.y ?? 0,
   ]);
 }
 

@@ -10,7 +10,9 @@
  * (../backend/wasm-kernels.ts, float32 accuracy: the package README, "Backends").
  */
 import { getBackend } from "../backend/index.js";
-import { kernelTuning, wasmBinary, wasmUnary, wasmUnaryGrad, type BinaryKernel, type GradKernel, type UnaryKernel } from "../backend/wasm-kernels.js";
+import {
+  kernelTuning, wasmBinary, wasmGeluCdf, wasmGeluGradCdf, wasmUnary, wasmUnaryGrad, type BinaryKernel, type GradKernel, type UnaryKernel,
+} from "../backend/wasm-kernels.js";
 import { uninitialized } from "../create.js";
 import { castScalarChecked, DEFAULT_FLOAT, isFloating, type DType } from "../dtype.js";
 import { allocStorageUninit } from "../storage.js";
@@ -291,6 +293,29 @@ const geluTanhBackwardJs = binaryOp("geluTanhBackward", { kind: "float" }, (o, o
 /** g * GELU'(x), the fused gradient of gelu (x is operand 0, the incoming gradient operand 1). */
 export function geluBackward(x: Operand, g: Operand, out?: NDArray): NDArray {
   return wasmGrad("gelu", x, g, out) ?? geluBackwardJs(x, g, out);
+}
+
+/**
+ * GELU of a float32 array together with Phi(x), the part of its gradient that costs an erf:
+ * `{ y, cdf }` on the wasm backend (y has `gelu`'s bits), or null where that kernel does not
+ * apply (then `gelu` and `geluBackward` serve). Autograd keeps cdf for `geluBackwardFromCdf`.
+ */
+export function geluKeepingCdf(x: NDArray): { y: NDArray; cdf: NDArray } | null {
+  if (x.dtype !== "float32" || !wasmSized(x.size) || !x.isContiguous()) return null;
+  const y = uninitialized(x.shape, "float32");
+  const cdf = uninitialized(x.shape, "float32");
+  return wasmGeluCdf(x.data as Float32Array, x.offset, x.size, y.data as Float32Array, 0, cdf.data as Float32Array, 0) ? { y, cdf } : null;
+}
+
+/** g * GELU'(x) from the cdf that `geluKeepingCdf` kept: `geluBackward(x, g)`'s bits, without the erf; null where it does not apply. */
+export function geluBackwardFromCdf(x: NDArray, cdf: NDArray, g: NDArray): NDArray | null {
+  const same = (a: NDArray) => a.dtype === "float32" && a.isContiguous() && a.ndim === x.ndim && a.shape.every((s, d) => s === x.shape[d]);
+  if (x.dtype !== "float32" || !x.isContiguous() || !same(cdf) || !same(g) || !wasmSized(x.size)) return null;
+  const o = uninitialized(x.shape, "float32");
+  const ok = wasmGeluGradCdf(
+    x.data as Float32Array, x.offset, cdf.data as Float32Array, cdf.offset, g.data as Float32Array, g.offset, x.size, o.data as Float32Array, 0,
+  );
+  return ok ? o : null;
 }
 
 /** g * GELU_tanh'(x), the fused gradient of the tanh approximation. */

@@ -22,7 +22,7 @@ import type { NDArray } from "../ndarray.js";
 import { manualSeed, randn } from "../random.js";
 import { propertyConfig } from "../testing/config.js";
 import { logicalValues } from "../testing/reference.js";
-import { add, div, exp, gelu, geluBackward, geluTanh, geluTanhBackward, mul, sigmoid, tanh } from "./map.js";
+import { add, div, exp, gelu, geluBackward, geluBackwardFromCdf, geluKeepingCdf, geluTanh, geluTanhBackward, mul, sigmoid, tanh } from "./map.js";
 import { layerNorm, layerNormBackward } from "./normalization.js";
 import { logSoftmax, logSoftmaxBackward, softmax, softmaxBackward } from "./softmax.js";
 import { mean, sum } from "./reduce.js";
@@ -220,6 +220,39 @@ describe("WebAssembly fused kernels against the TypeScript ones", () => {
       expect(poolStats(rt).tasks).toBeGreaterThan(before);
     } finally {
       kernelTuning.parallelMin = saved.parallelMin;
+      setNumThreads(threads);
+    }
+  });
+
+  it("GELU keeping Phi(x), and the gradient from it, give gelu's and geluBackward's bits, on one thread and pooled", async () => {
+    setBackend("wasm");
+    const threads = getNumThreads();
+    setNumThreads(2);
+    try {
+      expect(await poolReady()).toBe(true);
+      manualSeed(8);
+      for (const [n, chunk] of [[1, 16384], [7, 4], [4097, 1000], [70001, 16384]] as const) {
+        const v = Float32Array.from(logicalValues(randn([n], { dtype: "float32" })), (x, i) => x * [1, 3, 8, 30][i % 4]!);
+        for (let i = 5; i < n; i += 97) v[i] = [NaN, Infinity, -Infinity, -0, 1e-30, -12][(i / 97) % 6 | 0]!;
+        const whole = array(Float32Array.from([9, 9, ...v]), { shape: [n + 2], dtype: "float32" });
+        const x = whole.slice(0, 2, n + 2, 1).contiguous();
+        const g = randn([n], { dtype: "float32" });
+        for (const parallelMin of [Infinity, 0]) {
+          Object.assign(kernelTuning, { parallelMin, chunkElements: chunk });
+          const kept = geluKeepingCdf(x);
+          expect(kept).not.toBeNull();
+          expect(logicalValues(kept!.y), `y, n ${n}`).toEqual(logicalValues(gelu(x)));
+          const grad = geluBackwardFromCdf(x, kept!.cdf, g);
+          expect(logicalValues(grad!), `grad, n ${n}`).toEqual(logicalValues(geluBackward(x, g)));
+        }
+      }
+      // Where the kernel does not apply, null: the caller then takes gelu and geluBackward.
+      expect(geluKeepingCdf(randn([4, 5], { dtype: "float64" }))).toBeNull();
+      expect(geluKeepingCdf(randn([4, 5], { dtype: "float32" }).transpose(0, 1))).toBeNull();
+      setBackend("js");
+      expect(geluKeepingCdf(randn([4, 5], { dtype: "float32" }))).toBeNull();
+    } finally {
+      Object.assign(kernelTuning, { parallelMin: saved.parallelMin, chunkElements: saved.chunkElements });
       setNumThreads(threads);
     }
   });
