@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import * as K from "@typegrad/tensor";
-import { autograd, defineOp, enableGrad, isGradEnabled, noGrad, ones, randn, tensor, Tensor } from "./index.js";
+import { autograd, defineOp, enableGrad, isGradEnabled, manualSeed, noGrad, ones, randn, tensor, Tensor } from "./index.js";
 
 const f64 = (data: K.NestedList, requiresGrad = true) => tensor(data as number[], { dtype: "float64", requiresGrad });
 
@@ -196,6 +196,29 @@ describe("in-place safety", () => {
     const plain = f64([1, 2], false);
     plain.copy_(tensor([5, 6], { dtype: "float32" })).mul_(2).add_(1, { alpha: 3 });
     expect(plain.tolist()).toEqual([13, 15]);
+  });
+});
+
+describe("gradient layouts", () => {
+  it("matmul's gradients come out laid out like their inputs (heads split from a projection, K^T), with the recorded rule's values", () => {
+    manualSeed(4);
+    const q = randn([3, 5, 8], { dtype: "float64", requiresGrad: true });
+    const k = randn([3, 5, 8], { dtype: "float64", requiresGrad: true });
+    // Split into 2 heads as attention does: [3, 5, 2, 4] -> [3, 2, 5, 4] views.
+    const heads = (t: Tensor) => t.mul(1).reshape([3, 5, 2, 4]).permute([0, 2, 1, 3]);
+    const [qh, kh] = [heads(q), heads(k)];
+    const kt = kh.transpose(-1, -2);
+    const seen = new Map<string, number[]>();
+    // The hooks see the gradients matmul's rule returned (the first pass's: without createGraph).
+    qh.registerHook((g) => void (seen.has("q") || seen.set("q", [...g.array.strides])));
+    kt.registerHook((g) => void (seen.has("kt") || seen.set("kt", [...g.array.strides])));
+    const g = randn([3, 2, 5, 5], { dtype: "float64" });
+    const [dq, dk] = autograd.grad([qh.matmul(kt)], [q, k], { gradOutputs: [g], retainGraph: true });
+    const [rq, rk] = autograd.grad([qh.matmul(kt)], [q, k], { gradOutputs: [g], createGraph: true });
+    expect(dq!.tolist()).toEqual(rq!.tolist());
+    expect(dk!.tolist()).toEqual(rk!.tolist());
+    expect(seen.get("q")).toEqual(qh.array.strides);
+    expect(seen.get("kt")).toEqual(kt.array.strides);
   });
 });
 

@@ -30,8 +30,16 @@ export const matmul = defineOp<MatmulParams | void, readonly [NDArray, NDArray]>
     // With no graph to record, each gradient is laid out like its input: the gradient of a
     // view (attention heads split from a projection) then goes back through the view's
     // reshape without a copy.
-    const product = (x: Tensor, y: Tensor, like: Tensor): Tensor =>
-      isGradEnabled() ? x.matmul(y) : new Tensor(K.matmul(x.array, y.array, { layoutLike: like.array.strides }));
+    const product = (x: Tensor, y: Tensor, like: Tensor): Tensor => {
+      if (isGradEnabled()) return x.matmul(y);
+      // An input transposed in its last two dims (attention's K^T) gets (y^T x^T)^T: the gemm
+      // writes rows with unit stride, and each element sums the same products in the same order.
+      if (isColumnMajor(like.array.strides)) {
+        const t = K.matmul(y.array.transpose(-1, -2), x.array.transpose(-1, -2), { layoutLike: like.array.transpose(-1, -2).strides });
+        return new Tensor(t.transpose(-1, -2));
+      }
+      return new Tensor(K.matmul(x.array, y.array, { layoutLike: like.array.strides }));
+    };
     // dA = G B^T, dB = A^T G
     let ga = na ? product(g2, b2.transpose(-1, -2), a2) : null;
     let gb: Tensor | null = null;
@@ -51,6 +59,12 @@ export const matmul = defineOp<MatmulParams | void, readonly [NDArray, NDArray]>
     return [ga, gb];
   },
 });
+
+/** Whether the last two dims of a layout run down columns (the second-to-last has the smaller stride). */
+function isColumnMajor(strides: readonly number[]): boolean {
+  const n = strides.length;
+  return n >= 2 && Math.abs(strides[n - 2]!) < Math.abs(strides[n - 1]!);
+}
 
 /** Whether a matrix is the transpose of a contiguous one (column-major storage). */
 function isTransposed(m: Tensor): boolean {
