@@ -5,6 +5,7 @@
  * parameter's first step). The step count is per parameter; params without a gradient are skipped.
  */
 import { bumpVersion, type Tensor } from "@typegrad/autograd";
+import * as K from "@typegrad/tensor";
 import { checkNonNegative, floatData, forEachElementRow, Optimizer, zerosLike, type OptimizerOptions, type ParamGroup, type ParamGroupInput } from "./optimizer.js";
 
 /** Adam's and AdamW's options (PyTorch's names in camelCase). */
@@ -123,7 +124,9 @@ function adamUpdate(p: Tensor, grad: Tensor, s: AdamState, o: AdamOptions, decou
   const arrays = [p.array, grad.array, s.expAvg.array, s.expAvgSq.array, max.array];
   const [P, G, M, V, X] = arrays.map((a) => floatData(a, what)) as [FloatData, FloatData, FloatData, FloatData, FloatData];
   if (!o.amsgrad && arrays.every((a) => a.isContiguous())) {
-    adamContiguous(P, G, M, V, arrays.map((a) => a.offset), p.array.size, c);
+    // float32 on the wasm backend: the same computation, with the same bits, in one SIMD pass.
+    const fused = K.adamStep(arrays[0]!, arrays[1]!, arrays[2]!, arrays[3]!, { ...c, invBc2Sqrt: 1 / c.bc2Sqrt });
+    if (!fused) adamContiguous(P, G, M, V, arrays.map((a) => a.offset), p.array.size, c);
   } else forEachElementRow(arrays, (off, n, st) => adamRow(P, G, M, V, X, off, st, n, c));
   bumpVersion(p.array, `${what}.step`); // a graph that saved p can no longer backward through it
 }

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it, vi } from "vitest";
 import { noGrad, randn, Tensor, tensor, zeros } from "@typegrad/autograd";
+import * as K from "@typegrad/tensor";
 import { Adam, AdamW, SGD, type AnyOptimizer, type OptimizerStateDict } from "./index.js";
 
 const f64 = { dtype: "float64" } as const;
@@ -202,6 +203,35 @@ describe("step", () => {
     expect(typeof value).toBe("number");
     expect(w.grad).not.toBeNull();
     expect(opt.step()).toBeUndefined();
+  });
+});
+
+describe("the fused Adam step (float32, wasm backend)", () => {
+  it("gives the bits of the TypeScript loop for Adam and AdamW, with decay, L2, maximize, over steps", () => {
+    const configs = [
+      (ps: Tensor[]) => new AdamW(ps, { lr: 3e-3, weightDecay: 0.01 }),
+      (ps: Tensor[]) => new Adam(ps, { lr: 1e-2, weightDecay: 0.1, betas: [0.8, 0.95], eps: 1e-6 }),
+      (ps: Tensor[]) => new AdamW(ps, { lr: 1e-3, maximize: true }),
+    ];
+    const run = (backend: "js" | "wasm", make: (ps: Tensor[]) => AnyOptimizer) => {
+      const saved = K.getBackend();
+      K.setBackend(backend);
+      try {
+        K.manualSeed(11);
+        // Odd sizes over the fused kernel's threshold and chunk (16,384) edges, one under it.
+        const ps = [[37, 41], [16385], [3, 5]].map((shape) => randn(shape, { requiresGrad: true }));
+        const opt = make(ps);
+        for (let step = 0; step < 4; step++) {
+          ps.forEach((p, i) => (p.grad = randn(p.shape).mul(i === 1 ? 1e-4 : 3)));
+          if (step === 2) noGrad(() => ps[0]!.grad!.array.data.fill(0, 0, 40)); // zero gradients: v stays tiny
+          opt.step();
+        }
+        return ps.map((p) => Array.from(p.toArray()));
+      } finally {
+        K.setBackend(saved);
+      }
+    };
+    for (const make of configs) expect(run("wasm", make)).toEqual(run("js", make));
   });
 });
 

@@ -4,3 +4,4 @@ export { binary, geluCdf, geluGradCdf, unary, unaryGrad } from "./maps";
 export { softmaxRows, softmaxBackwardRows } from "./softmax";
 export { layerNormRows, layerNormBackwardRows } from "./layernorm";
 export { sumRows } from "./reduce";
+export { adamStep } from "./adam";

@@ -57,6 +57,7 @@ export {
   type Dims, type ValuesIndices, type VarOptions,
 } from "./kernels/reduce.js";
 export { matmul, type MatmulOptions } from "./kernels/matmul.js";
+export { adamStep, type AdamStepCoefficients } from "./kernels/adam.js";
 export { backendInfo, getBackend, getNumThreads, setBackend, setNumThreads, type BackendInfo, type BackendName } from "./backend/index.js";
 export { layerNorm, layerNormBackward, type LayerNormGrads } from "./kernels/normalization.js";
 export { logSoftmax, logSoftmaxBackward, softmax, softmaxBackward } from "./kernels/softmax.js";

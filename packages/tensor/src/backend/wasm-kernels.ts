@@ -40,6 +40,8 @@ export const kernelTuning = {
   layerNormMin: 256,
   /** Sums over leading rows (bias gradients; whole tensor). */
   sumRowsMin: 4096,
+  /** Adam/AdamW steps (elements of one parameter). */
+  adamMin: 1024,
   /** Floats per chunk streamed through the arena. */
   chunkElements: 16384,
   /** From this on, exp, tanh, sigmoid, GELU and the GELU gradients are shared with the workers. */
@@ -364,5 +366,48 @@ export function wasmSumRows(src: Float32Array, sOff: number, rows: number, n: nu
     rt.exports.sumRows(at, count, n, pa);
   }
   acc.set(rt.f64.subarray(pa / 8, pa / 8 + n));
+  return true;
+}
+
+/** The coefficients of one Adam/AdamW step (see `wasmAdamStep`). */
+export interface AdamStepCoefficients {
+  readonly decay: number;
+  readonly l2: number;
+  readonly sign: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly negStepSize: number;
+  /** 1 / sqrt(1 - beta2^t). */
+  readonly invBc2Sqrt: number;
+  readonly eps: number;
+}
+
+/**
+ * One Adam/AdamW step over n float32 elements of p, g, m and v (each at its offset), in place:
+ * the computation of @typegrad/optim's loop, with its bits (assembly/adam.ts).
+ */
+export function wasmAdamStep(
+  p: Float32Array, pOff: number, g: Float32Array, gOff: number, m: Float32Array, mOff: number, v: Float32Array, vOff: number,
+  n: number, c: AdamStepCoefficients,
+): boolean {
+  const chunk = Math.min(n, kernelTuning.chunkElements);
+  const bytes = align(chunk * 4 + 16);
+  const rt = arena(4 * bytes);
+  if (rt === null) return false;
+  const heap = rt.f32;
+  const [pp, pg, pm, pv] = [rt.arena, rt.arena + bytes, rt.arena + 2 * bytes, rt.arena + 3 * bytes];
+  const omb1 = 1 - c.beta1;
+  const omb2 = 1 - c.beta2;
+  for (let i = 0; i < n; i += chunk) {
+    const len = Math.min(chunk, n - i);
+    heap.set(p.subarray(pOff + i, pOff + i + len), pp / 4);
+    heap.set(g.subarray(gOff + i, gOff + i + len), pg / 4);
+    heap.set(m.subarray(mOff + i, mOff + i + len), pm / 4);
+    heap.set(v.subarray(vOff + i, vOff + i + len), pv / 4);
+    rt.exports.adamStep(pp, pg, pm, pv, len, c.decay, c.l2, c.sign, c.beta1, omb1, c.beta2, omb2, c.negStepSize, c.invBc2Sqrt, c.eps);
+    p.set(heap.subarray(pp / 4, pp / 4 + len), pOff + i);
+    m.set(heap.subarray(pm / 4, pm / 4 + len), mOff + i);
+    v.set(heap.subarray(pv / 4, pv / 4 + len), vOff + i);
+  }
   return true;
 }

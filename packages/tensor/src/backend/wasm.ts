@@ -85,6 +85,10 @@ export interface KernelExports {
   layerNormRows(p: number, rows: number, n: number, w: number, b: number, eps: number): void;
   layerNormBackwardRows(x: number, g: number, rows: number, n: number, w: number, eps: number, acc: number): void;
   sumRows(src: number, rows: number, n: number, acc: number): void;
+  adamStep(
+    p: number, g: number, m: number, v: number, n: number,
+    decay: number, l2: number, sign: number, beta1: number, omb1: number, beta2: number, omb2: number, negStep: number, invBc2Sqrt: number, eps: number,
+  ): void;
   geluCdf(x: number, y: number, cdf: number, n: number): void;
   geluGradCdf(x: number, cdf: number, g: number, dst: number, n: number): void;
 }
