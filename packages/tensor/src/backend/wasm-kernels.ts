@@ -67,64 +67,65 @@ function arena(bytes: number): WasmRuntime | null {
   return rt !== null && reserve(rt, bytes) ? rt : null;
 }
 
-/** dst[dOff + i] = op(src[sOff + i]) for i < n. */
-export function wasmUnary(op: UnaryKernel, src: Float32Array, sOff: number, n: number, dst: Float32Array, dOff: number): boolean {
+/** Float32 elements from an offset: one array of an elementwise kernel. */
+interface Slice {
+  readonly data: Float32Array;
+  readonly offset: number;
+}
+
+/**
+ * The one way an elementwise kernel streams through the arena: slot i holds `inputs[i]` (copied
+ * in; null: a slot the kernel only writes), `kernel` runs on a piece, and each `outputs` entry
+ * [slot, destination] is copied back. From `kernelTuning.parallelMin` elements, with `pooled`,
+ * one job of the worker pool over the whole arrays; else chunks of `kernelTuning.chunkElements`
+ * on the calling thread. Counts passed on are rounded up to whole vectors (the slots are padded).
+ */
+function streamElementwise(
+  n: number,
+  inputs: readonly (Slice | null)[],
+  outputs: readonly (readonly [number, Slice])[],
+  kernel: (rt: WasmRuntime, slots: readonly number[], count: number) => void,
+  pooled: ((rt: WasmRuntime, slots: readonly number[], count: number, threads: number) => void) | null,
+): boolean {
   const padded = (n + 3) & ~3;
-  const pool = poolFor(n, align(padded * 4));
-  if (pool !== null) {
-    const { rt, threads } = pool;
-    rt.f32.set(src.subarray(sOff, sOff + n), rt.arena / 4);
-    runMapJob(rt, { fn: "unary", op: UNARY[op], count: padded, chunk: mapChunk(padded, threads), x: rt.arena, g: 0 }, threads);
-    dst.set(rt.f32.subarray(rt.arena / 4, rt.arena / 4 + n), dOff);
-    return true;
-  }
-  const chunk = Math.min(n, kernelTuning.chunkElements);
-  const rt = arena(align(chunk * 4) + 16);
+  const pool = pooled === null ? null : poolFor(n, inputs.length * align(padded * 4));
+  const whole = pool !== null;
+  const chunk = whole ? n : Math.min(n, kernelTuning.chunkElements);
+  const bytes = whole ? align(padded * 4) : align(chunk * 4 + 16);
+  const rt = whole ? pool.rt : arena(inputs.length * bytes);
   if (rt === null) return false;
   const heap = rt.f32;
-  const at = rt.arena;
-  const code = UNARY[op];
+  const slots = inputs.map((_, k) => rt.arena + k * bytes);
   for (let i = 0; i < n; i += chunk) {
     const len = Math.min(chunk, n - i);
-    heap.set(src.subarray(sOff + i, sOff + i + len), at / 4);
-    rt.exports.unary(code, at, at, (len + 3) & ~3);
-    dst.set(heap.subarray(at / 4, at / 4 + len), dOff + i);
+    inputs.forEach((a, k) => a !== null && heap.set(a.data.subarray(a.offset + i, a.offset + i + len), slots[k]! / 4));
+    if (whole) pooled!(rt, slots, padded, pool.threads);
+    else kernel(rt, slots, (len + 3) & ~3);
+    for (const [k, dst] of outputs) dst.data.set(heap.subarray(slots[k]! / 4, slots[k]! / 4 + len), dst.offset + i);
   }
   return true;
+}
+
+/** dst[dOff + i] = op(src[sOff + i]) for i < n. */
+export function wasmUnary(op: UnaryKernel, src: Float32Array, sOff: number, n: number, dst: Float32Array, dOff: number): boolean {
+  const code = UNARY[op];
+  return streamElementwise(
+    n, [{ data: src, offset: sOff }], [[0, { data: dst, offset: dOff }]],
+    (rt, [x], count) => rt.exports.unary(code, x!, x!, count),
+    (rt, [x], count, threads) => runMapJob(rt, { fn: "unary", op: code, count, chunk: mapChunk(count, threads), x: x!, g: 0 }, threads),
+  );
 }
 
 /** dst[dOff + i] = g[gOff + i] * op'(x[xOff + i]) for i < n. */
 export function wasmUnaryGrad(
   op: GradKernel, x: Float32Array, xOff: number, g: Float32Array, gOff: number, n: number, dst: Float32Array, dOff: number,
 ): boolean {
-  const padded = (n + 3) & ~3;
-  const pool = poolFor(n, 2 * align(padded * 4));
-  if (pool !== null) {
-    const { rt, threads } = pool;
-    const px = rt.arena;
-    const pg = px + align(padded * 4);
-    rt.f32.set(x.subarray(xOff, xOff + n), px / 4);
-    rt.f32.set(g.subarray(gOff, gOff + n), pg / 4);
-    runMapJob(rt, { fn: "unaryGrad", op: GRAD[op], count: padded, chunk: mapChunk(padded, threads), x: px, g: pg }, threads);
-    dst.set(rt.f32.subarray(pg / 4, pg / 4 + n), dOff);
-    return true;
-  }
-  const chunk = Math.min(n, kernelTuning.chunkElements);
-  const bytes = align(chunk * 4 + 16);
-  const rt = arena(2 * bytes);
-  if (rt === null) return false;
-  const heap = rt.f32;
-  const px = rt.arena;
-  const pg = px + bytes;
   const code = GRAD[op];
-  for (let i = 0; i < n; i += chunk) {
-    const len = Math.min(chunk, n - i);
-    heap.set(x.subarray(xOff + i, xOff + i + len), px / 4);
-    heap.set(g.subarray(gOff + i, gOff + i + len), pg / 4);
-    rt.exports.unaryGrad(code, px, pg, pg, (len + 3) & ~3);
-    dst.set(heap.subarray(pg / 4, pg / 4 + len), dOff + i);
-  }
-  return true;
+  return streamElementwise(
+    n, [{ data: x, offset: xOff }, { data: g, offset: gOff }], [[1, { data: dst, offset: dOff }]],
+    (rt, [px, pg], count) => rt.exports.unaryGrad(code, px!, pg!, pg!, count),
+    (rt, [px, pg], count, threads) => runMapJob(rt, { fn: "unaryGrad", op: code, count, chunk: mapChunk(count, threads), x: px!, g: pg! }, threads),
+  );
 }
 
 /**
@@ -132,70 +133,22 @@ export function wasmUnaryGrad(
  * that keeps what `wasmGeluGradCdf` needs (GELU's bits, one erf for both).
  */
 export function wasmGeluCdf(x: Float32Array, xOff: number, n: number, y: Float32Array, yOff: number, cdf: Float32Array, cOff: number): boolean {
-  const padded = (n + 3) & ~3;
-  const pool = poolFor(n, 2 * align(padded * 4));
-  if (pool !== null) {
-    const { rt, threads } = pool;
-    const px = rt.arena;
-    const pc = px + align(padded * 4);
-    rt.f32.set(x.subarray(xOff, xOff + n), px / 4);
-    runMapJob(rt, { fn: "geluCdf", op: 0, count: padded, chunk: mapChunk(padded, threads), x: px, g: pc }, threads);
-    y.set(rt.f32.subarray(px / 4, px / 4 + n), yOff);
-    cdf.set(rt.f32.subarray(pc / 4, pc / 4 + n), cOff);
-    return true;
-  }
-  const chunk = Math.min(n, kernelTuning.chunkElements);
-  const bytes = align(chunk * 4 + 16);
-  const rt = arena(2 * bytes);
-  if (rt === null) return false;
-  const heap = rt.f32;
-  const px = rt.arena;
-  const pc = px + bytes;
-  for (let i = 0; i < n; i += chunk) {
-    const len = Math.min(chunk, n - i);
-    heap.set(x.subarray(xOff + i, xOff + i + len), px / 4);
-    rt.exports.geluCdf(px, px, pc, (len + 3) & ~3);
-    y.set(heap.subarray(px / 4, px / 4 + len), yOff + i);
-    cdf.set(heap.subarray(pc / 4, pc / 4 + len), cOff + i);
-  }
-  return true;
+  return streamElementwise(
+    n, [{ data: x, offset: xOff }, null], [[0, { data: y, offset: yOff }], [1, { data: cdf, offset: cOff }]],
+    (rt, [px, pc], count) => rt.exports.geluCdf(px!, px!, pc!, count),
+    (rt, [px, pc], count, threads) => runMapJob(rt, { fn: "geluCdf", op: 0, count, chunk: mapChunk(count, threads), x: px!, g: pc! }, threads),
+  );
 }
 
 /** dst[dOff + i] = g[gOff + i] * GELU'(x[xOff + i]) given cdf from `wasmGeluCdf` (the bits of `wasmUnaryGrad("gelu")`). */
 export function wasmGeluGradCdf(
   x: Float32Array, xOff: number, cdf: Float32Array, cOff: number, g: Float32Array, gOff: number, n: number, dst: Float32Array, dOff: number,
 ): boolean {
-  const padded = (n + 3) & ~3;
-  const pool = poolFor(n, 3 * align(padded * 4));
-  if (pool !== null) {
-    const { rt, threads } = pool;
-    const px = rt.arena;
-    const pc = px + align(padded * 4);
-    const pg = pc + align(padded * 4);
-    rt.f32.set(x.subarray(xOff, xOff + n), px / 4);
-    rt.f32.set(cdf.subarray(cOff, cOff + n), pc / 4);
-    rt.f32.set(g.subarray(gOff, gOff + n), pg / 4);
-    runMapJob(rt, { fn: "geluGradCdf", op: 0, count: padded, chunk: mapChunk(padded, threads), x: px, g: pg, y: pc }, threads);
-    dst.set(rt.f32.subarray(pg / 4, pg / 4 + n), dOff);
-    return true;
-  }
-  const chunk = Math.min(n, kernelTuning.chunkElements);
-  const bytes = align(chunk * 4 + 16);
-  const rt = arena(3 * bytes);
-  if (rt === null) return false;
-  const heap = rt.f32;
-  const px = rt.arena;
-  const pc = px + bytes;
-  const pg = pc + bytes;
-  for (let i = 0; i < n; i += chunk) {
-    const len = Math.min(chunk, n - i);
-    heap.set(x.subarray(xOff + i, xOff + i + len), px / 4);
-    heap.set(cdf.subarray(cOff + i, cOff + i + len), pc / 4);
-    heap.set(g.subarray(gOff + i, gOff + i + len), pg / 4);
-    rt.exports.geluGradCdf(px, pc, pg, pg, (len + 3) & ~3);
-    dst.set(heap.subarray(pg / 4, pg / 4 + len), dOff + i);
-  }
-  return true;
+  return streamElementwise(
+    n, [{ data: x, offset: xOff }, { data: cdf, offset: cOff }, { data: g, offset: gOff }], [[2, { data: dst, offset: dOff }]],
+    (rt, [px, pc, pg], count) => rt.exports.geluGradCdf(px!, pc!, pg!, pg!, count),
+    (rt, [px, pc, pg], count, threads) => runMapJob(rt, { fn: "geluGradCdf", op: 0, count, chunk: mapChunk(count, threads), x: px!, g: pg!, y: pc! }, threads),
+  );
 }
 
 /**
@@ -390,24 +343,11 @@ export function wasmAdamStep(
   p: Float32Array, pOff: number, g: Float32Array, gOff: number, m: Float32Array, mOff: number, v: Float32Array, vOff: number,
   n: number, c: AdamStepCoefficients,
 ): boolean {
-  const chunk = Math.min(n, kernelTuning.chunkElements);
-  const bytes = align(chunk * 4 + 16);
-  const rt = arena(4 * bytes);
-  if (rt === null) return false;
-  const heap = rt.f32;
-  const [pp, pg, pm, pv] = [rt.arena, rt.arena + bytes, rt.arena + 2 * bytes, rt.arena + 3 * bytes];
-  const omb1 = 1 - c.beta1;
-  const omb2 = 1 - c.beta2;
-  for (let i = 0; i < n; i += chunk) {
-    const len = Math.min(chunk, n - i);
-    heap.set(p.subarray(pOff + i, pOff + i + len), pp / 4);
-    heap.set(g.subarray(gOff + i, gOff + i + len), pg / 4);
-    heap.set(m.subarray(mOff + i, mOff + i + len), pm / 4);
-    heap.set(v.subarray(vOff + i, vOff + i + len), pv / 4);
-    rt.exports.adamStep(pp, pg, pm, pv, len, c.decay, c.l2, c.sign, c.beta1, omb1, c.beta2, omb2, c.negStepSize, c.invBc2Sqrt, c.eps);
-    p.set(heap.subarray(pp / 4, pp / 4 + len), pOff + i);
-    m.set(heap.subarray(pm / 4, pm / 4 + len), mOff + i);
-    v.set(heap.subarray(pv / 4, pv / 4 + len), vOff + i);
-  }
-  return true;
+  const [omb1, omb2] = [1 - c.beta1, 1 - c.beta2];
+  const [P, M, V] = [{ data: p, offset: pOff }, { data: m, offset: mOff }, { data: v, offset: vOff }];
+  return streamElementwise(
+    n, [P, { data: g, offset: gOff }, M, V], [[0, P], [2, M], [3, V]],
+    (rt, [pp, pg, pm, pv], count) => rt.exports.adamStep(pp!, pg!, pm!, pv!, count, c.decay, c.l2, c.sign, c.beta1, omb1, c.beta2, omb2, c.negStepSize, c.invBc2Sqrt, c.eps),
+    null,
+  );
 }
