@@ -127,7 +127,7 @@ export function releaseStorage(storage: Storage): void {
   else touch(bytes, free);
   free.push(buffer);
   cacheBytes += bytes;
-  trimCache(cacheLimit, bytes);
+  trimCache(cacheLimit); // this class is the most recently used: it goes last
 }
 
 /** Marks a size class as the most recently used. */
@@ -136,21 +136,15 @@ function touch(bytes: number, free: ArrayBuffer[]): void {
   cache.set(bytes, free);
 }
 
-/** Drops buffers, least recently used classes first (`keep`'s class last), until at most `limit` bytes are cached. */
-function trimCache(limit: number, keep = -1): void {
+/** Drops buffers, least recently used size classes first, until at most `limit` bytes are cached. */
+function trimCache(limit: number): void {
   for (const [bytes, free] of cache) {
-    if (cacheBytes <= limit) return;
-    if (bytes === keep) continue;
     while (free.length > 0 && cacheBytes > limit) {
       free.pop();
       cacheBytes -= bytes;
     }
     if (free.length === 0) cache.delete(bytes);
-  }
-  const own = cache.get(keep);
-  while (own !== undefined && own.length > 0 && cacheBytes > limit) {
-    own.pop();
-    cacheBytes -= keep;
+    if (cacheBytes <= limit) return;
   }
 }
 
