@@ -114,25 +114,17 @@ function runNodes(roots: readonly Tensor[], rootGrads: readonly Tensor[], option
     if (!retainGraph) node.free();
     node.next.forEach((edge, i) => {
       const g = inputGrads?.[i] ?? null;
+      if (edge instanceof Node && needed && !needed.has(edge)) return;
+      if (g && edge && ledger) {
+        ledger.hold(g);
+        if (!trusted) ledger.escape(g); // a custom rule may keep what it returned
+      }
       if (edge instanceof Node) {
-        if (needed && !needed.has(edge)) return;
-        if (g) {
-          if (ledger) {
-            ledger.hold(g);
-            if (!trusted) ledger.escape(g);
-          }
-          addPending(edge, g);
-        }
+        if (g) addPending(edge, g);
         const left = consumers.get(edge)! - 1;
         consumers.set(edge, left);
         if (left === 0) ready.push(edge);
-      } else if (edge && g) {
-        if (ledger) {
-          ledger.hold(g);
-          if (!trusted) ledger.escape(g);
-        }
-        deliverToLeaf(edge, g, targets, createGraph, ledger);
-      }
+      } else if (edge && g) deliverToLeaf(edge, g, targets, createGraph, ledger);
     });
     if (received && ledger) ledger.drop(received);
   }
