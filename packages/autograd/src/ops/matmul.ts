@@ -27,21 +27,9 @@ export const matmul = defineOp<MatmulParams | void, readonly [NDArray, NDArray]>
     const a2 = a.ndim === 1 ? a.unsqueeze(0) : a;
     const b2 = b.ndim === 1 ? b.unsqueeze(1) : b;
     const g2 = a.ndim === 1 ? g.unsqueeze(-2) : b.ndim === 1 ? g.unsqueeze(-1) : g;
-    // With no graph to record, each gradient is laid out like its input: the gradient of a
-    // view (attention heads split from a projection) then goes back through the view's
-    // reshape without a copy.
-    const product = (x: Tensor, y: Tensor, like: Tensor): Tensor => {
-      if (isGradEnabled()) return x.matmul(y);
-      // An input transposed in its last two dims (attention's K^T) gets (y^T x^T)^T: the gemm
-      // writes rows with unit stride, and each element sums the same products in the same order.
-      if (isColumnMajor(like.array.strides)) {
-        const t = K.matmul(y.array.transpose(-1, -2), x.array.transpose(-1, -2), { layoutLike: like.array.transpose(-1, -2).strides });
-        return new Tensor(t.transpose(-1, -2));
-      }
-      return new Tensor(K.matmul(x.array, y.array, { layoutLike: like.array.strides }));
-    };
-    // dA = G B^T, dB = A^T G
-    let ga = na ? product(g2, b2.transpose(-1, -2), a2) : null;
+    // dA = G B^T, dB = A^T G, each laid out like its input: the gradient of a view (attention
+    // heads split from a projection) then goes back through the view's reshape without a copy.
+    let ga = na ? product(g2, b2.transpose(-1, -2), a2.array.strides) : null;
     let gb: Tensor | null = null;
     if (nb && b2.ndim === 2) {
       // A matrix applied to a batch (a Linear layer): fold the batch into the product's depth,
@@ -50,26 +38,26 @@ export const matmul = defineOp<MatmulParams | void, readonly [NDArray, NDArray]>
       const rows = a2.shape.slice(0, -1).reduce((x, y) => x * y, 1);
       const rowsA = a2.reshape([rows, a2.shape[a2.ndim - 1]!]);
       const rowsG = g2.reshape([rows, g2.shape[g2.ndim - 1]!]);
-      // For b = W^T (Linear's weight, a transposed view) compute (G^T A)^T: its transpose
-      // back to W is then contiguous, so W.grad is a plain copy, not a transposing one.
-      gb = isTransposed(b2) ? rowsG.transpose(0, 1).matmul(rowsA).transpose(0, 1) : rowsA.transpose(0, 1).matmul(rowsG);
-    } else if (nb) gb = product(a2.transpose(-1, -2), g2, b2);
+      gb = product(rowsA.transpose(0, 1), rowsG, b2.array.strides);
+    } else if (nb) gb = product(a2.transpose(-1, -2), g2, b2.array.strides);
     if (ga && a.ndim === 1) ga = ga.squeeze(-2);
     if (gb && b.ndim === 1) gb = gb.squeeze(-1);
     return [ga, gb];
   },
 });
 
-/** Whether the last two dims of a layout run down columns (the second-to-last has the smaller stride). */
-function isColumnMajor(strides: readonly number[]): boolean {
-  const n = strides.length;
-  return n >= 2 && Math.abs(strides[n - 2]!) < Math.abs(strides[n - 1]!);
-}
-
-/** Whether a matrix is the transpose of a contiguous one (column-major storage). */
-function isTransposed(m: Tensor): boolean {
-  const { shape, strides } = m.array;
-  return shape[0]! > 1 && shape[1]! > 1 && strides[0] === 1 && strides[1] === shape[0];
+/**
+ * x @ y laid out like `like` (an input's strides). For an input transposed in its last two dims
+ * (attention's K^T, Linear's W^T) it is (y^T x^T)^T: the gemm writes rows with unit stride, and
+ * each element sums the same products in the same order; W.grad is then a plain copy.
+ */
+function product(x: Tensor, y: Tensor, like: readonly number[]): Tensor {
+  const n = like.length;
+  if (n >= 2 && Math.abs(like[n - 2]!) < Math.abs(like[n - 1]!)) {
+    const swapped = [...like.slice(0, -2), like[n - 1]!, like[n - 2]!];
+    return product(y.transpose(-1, -2), x.transpose(-1, -2), swapped).transpose(-1, -2);
+  }
+  return matmul.apply([x, y], { layoutLike: like });
 }
 
 /**

@@ -80,8 +80,9 @@ export function matmul(a: NDArray, b: NDArray, options: MatmulOptions = {}): NDA
   }
   if (a.dtype === "bool") throw new TypeError("matmul: not supported for bool tensors");
   const like = options.layoutLike;
-  if (a.ndim === 2 && b.ndim === 2 && like === undefined) {
-    // Two matrices: no batch to broadcast or fold (the common case of small models).
+  if (a.ndim === 2 && b.ndim === 2) {
+    // Two matrices: no batch to broadcast or fold (the common case of small models). The
+    // result is row-major whatever `like` says (column-major would break the unit row stride).
     const [m, k] = a.shape as [number, number];
     const [k2, n] = b.shape as [number, number];
     if (k !== k2) {
