@@ -194,12 +194,22 @@ describe("WebAssembly fused kernels against the TypeScript ones", () => {
     });
   });
 
-  it("shares large unary maps and GELU gradients with the worker pool, with the single-thread kernel's bits", async () => {
+  /** Runs `body` on the wasm backend with two threads, then restores the threads and tuning. */
+  async function withPool(body: () => void): Promise<void> {
     setBackend("wasm");
     const threads = getNumThreads();
     setNumThreads(2);
     try {
       expect(await poolReady()).toBe(true);
+      body();
+    } finally {
+      Object.assign(kernelTuning, { parallelMin: saved.parallelMin, chunkElements: saved.chunkElements });
+      setNumThreads(threads);
+    }
+  }
+
+  it("shares large unary maps and GELU gradients with the worker pool, with the single-thread kernel's bits", async () => {
+    await withPool(() => {
       manualSeed(6);
       for (const n of [1, 5, 4097, 70001]) {
         // An offset view (a slice of a larger array) as well as a whole array.
@@ -218,18 +228,11 @@ describe("WebAssembly fused kernels against the TypeScript ones", () => {
       const big = randn([200_000], { dtype: "float32" });
       for (let attempt = 0; attempt < 100 && poolStats(rt).tasks === before; attempt++) gelu(big);
       expect(poolStats(rt).tasks).toBeGreaterThan(before);
-    } finally {
-      kernelTuning.parallelMin = saved.parallelMin;
-      setNumThreads(threads);
-    }
+    });
   });
 
   it("GELU keeping Phi(x), and the gradient from it, give gelu's and geluBackward's bits, on one thread and pooled", async () => {
-    setBackend("wasm");
-    const threads = getNumThreads();
-    setNumThreads(2);
-    try {
-      expect(await poolReady()).toBe(true);
+    await withPool(() => {
       manualSeed(8);
       for (const [n, chunk] of [[1, 16384], [7, 4], [4097, 1000], [70001, 16384]] as const) {
         const v = Float32Array.from(logicalValues(randn([n], { dtype: "float32" })), (x, i) => x * [1, 3, 8, 30][i % 4]!);
@@ -251,10 +254,7 @@ describe("WebAssembly fused kernels against the TypeScript ones", () => {
       expect(geluKeepingCdf(randn([4, 5], { dtype: "float32" }).transpose(0, 1))).toBeNull();
       setBackend("js");
       expect(geluKeepingCdf(randn([4, 5], { dtype: "float32" }))).toBeNull();
-    } finally {
-      Object.assign(kernelTuning, { parallelMin: saved.parallelMin, chunkElements: saved.chunkElements });
-      setNumThreads(threads);
-    }
+    });
   });
 
   it("leaves arithmetic with an empty operand to the row loops (the broadcast shape, no trap)", () => {
