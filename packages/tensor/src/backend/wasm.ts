@@ -65,8 +65,12 @@ export const tuning = {
   arenaBudget: 512 * 1024 * 1024,
   /** How long (ms) an idle worker polls for the next job before it sleeps in Atomics.wait. */
   spinMs: 0.5,
-  /** Row-block tasks per thread a parallel job aims for (more: better balance, smaller blocks). */
-  tasksPerThread: 4,
+  /**
+   * Row-block tasks per thread a parallel job aims for (more: a shorter wait for the last task,
+   * smaller blocks). 16 against 4: W3's wait for the worker's last task fell from 7-8 to 5 ms
+   * a step, and its step 4 ms faster at p10 in 6 alternating runs.
+   */
+  tasksPerThread: 16,
 };
 
 /** The module's exports (assembly/index.ts); addresses are bytes, counts elements. */
