@@ -9,7 +9,7 @@
  * Flags: --systems typegrad,tfjs-wasm,tfjs-cpu,jax-js (default: all four) --with-torch
  * --only W0,W2 --sizes 128,256 (W1) --iterations N --warmup N (exact counts for every system;
  * no budget) --budget S (seconds per measurement for slow systems, default 20; 0 = none)
- * --rounds N (every system N times per workload, in turn; default 3 for W0 and W1, else 1)
+ * --rounds N (every system N times per workload, in turn; default 3)
  * --python /usr/bin/python3 --torch-threads N --rss-check [--rss-steps 1000] --verify.
  */
 import { spawn } from "node:child_process";
@@ -237,12 +237,14 @@ async function verify(): Promise<void> {
 }
 
 /**
- * Rounds per workload: each round runs every system once, in turn. The machine's speed drifts
- * by up to ~1.5x over seconds (a plain JS loop, timed alone, shows it), so a short workload
- * measured once per system can land in different phases; W0 and W1 (seconds per system) take 3.
+ * Rounds per workload: each round runs every system once, in turn. The machine's speed swings
+ * by up to 2x in phases of seconds (W0's per-100-iteration medians, timed alone, jump between
+ * ~185 and ~380 us), and a typegrad, jax-js or PyTorch measurement of any workload takes only
+ * seconds, so one round per system can catch one system in a slow phase and another in a fast
+ * one: every workload takes 3.
  */
 function roundsFor(workload: WorkloadId): number {
-  return values.rounds ? positiveInt("rounds", values.rounds) : workload === "W0" || workload === "W1" ? 3 : 1;
+  return values.rounds ? positiveInt("rounds", values.rounds) : 3;
 }
 
 /**
