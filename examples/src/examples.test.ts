@@ -3,10 +3,10 @@
  * files are written, a resumed char-gpt run gives the same numbers as an uninterrupted one,
  * and bad flags are rejected with a clear message.
  */
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { attentionMap, ATTENTION_MAP_OPTIONS } from "./attention-map.js";
 import { CHAR_GPT_OPTIONS, lrFactor, trainCharGpt } from "./char-gpt.js";
 import { checkCustomOp } from "./custom-op.js";
@@ -15,7 +15,15 @@ import { encodeText } from "./lib/corpus.js";
 import { SORT_OPTIONS, trainSort } from "./sort.js";
 
 const defaults = <S extends Record<string, OptionSpec>>(specs: S) => parseOptions(specs, [])!;
-const tmp = () => mkdtempSync(join(tmpdir(), "typegrad-example-"));
+const tmpDirs: string[] = [];
+const tmp = () => {
+  const dir = mkdtempSync(join(tmpdir(), "typegrad-example-"));
+  tmpDirs.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of tmpDirs) rmSync(dir, { recursive: true, force: true });
+});
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 describe("sort and attention-map", () => {
