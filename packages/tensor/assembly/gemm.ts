@@ -87,13 +87,23 @@ export function work(job: usize, tid: i32): i32 {
   return ran;
 }
 
+/**
+ * The host's Atomics.wait on the i32 at `addr` for up to 1 ms while it holds `value`. Not wasm's
+ * own memory.atomic.wait32: Node 20's baseline wasm compiler (V8 11.3 Liftoff) spills that
+ * instruction's address as 8 bytes into a 4-byte stack slot, zeroing the neighbouring local; a
+ * worker's pack-task count became 0 that way, and it waited forever.
+ */
+// @ts-ignore: decorator
+@external("env", "sleepWhile")
+declare function sleepWhile(addr: usize, value: i32): void;
+
 /** Blocks until every pack task has finished (they were all claimed before any compute task). */
 function waitPacked(job: usize, packTasks: i32): void {
   let spins = 0;
   while (true) {
     const done = atomic.load<i32>(job + J_PACK_DONE);
     if (done == packTasks) return;
-    if (++spins > 20000) atomic.wait<i32>(job + J_PACK_DONE, done, 1000000);
+    if (++spins > 20000) sleepWhile(job + J_PACK_DONE, done);
   }
 }
 

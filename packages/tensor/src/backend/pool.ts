@@ -20,7 +20,9 @@ const WORKER_SOURCE = `
 "use strict";
 const { workerData } = require("node:worker_threads");
 const { module, memory, job, ctrl, tid } = workerData;
-const { work } = new WebAssembly.Instance(module, { env: { memory } }).exports;
+// kernelImports of wasm.ts, for a shared memory:
+const sleepWhile = (addr, value) => Atomics.wait(new Int32Array(memory.buffer, addr, 1), 0, value, 1);
+const { work } = new WebAssembly.Instance(module, { env: { memory, sleepWhile } }).exports;
 const words = new Int32Array(memory.buffer, ctrl, ${CTRL_TASKS / 4 + MAX_THREADS});
 const GEN = ${CTRL_GEN / 4};
 Atomics.store(words, ${CTRL_READY / 4} + tid, 1);

@@ -224,6 +224,18 @@ function loadQuietly(options: RuntimeOptions): WasmRuntime | null {
   }
 }
 
+/**
+ * The module's imports: its memory, and `sleepWhile(addr, value)`, the 1 ms Atomics.wait that a
+ * thread waiting for another one's pack tasks falls back to (see assembly/gemm.ts for why it is
+ * not wasm's own wait). pool.ts gives its workers the same two.
+ */
+export function kernelImports(memory: WebAssembly.Memory, shared: boolean) {
+  const sleepWhile = (addr: number, value: number): void => {
+    if (shared) Atomics.wait(new Int32Array(memory.buffer, addr, 1), 0, value, 1);
+  };
+  return { memory, sleepWhile };
+}
+
 function instantiate(options: RuntimeOptions): WasmRuntime {
   if (typeof WebAssembly !== "object") throw new Error("WebAssembly is not available");
   const relaxedSimd = options.relaxedSimd ?? hasRelaxedSimd();
@@ -233,7 +245,7 @@ function instantiate(options: RuntimeOptions): WasmRuntime {
   if (!WebAssembly.validate(bytes)) throw new Error(`this engine does not support WebAssembly ${relaxedSimd ? "relaxed " : ""}SIMD`);
   const module = new WebAssembly.Module(bytes);
   const memory = new WebAssembly.Memory(shared ? { initial: 1, maximum: MAX_PAGES, shared: true } : { initial: 1, maximum: MAX_PAGES });
-  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  const instance = new WebAssembly.Instance(module, { env: kernelImports(memory, shared) });
   const exports = instance.exports as unknown as KernelExports;
   const job = align(exports.heapBase());
   const ctrl = job + JOB_BYTES;
