@@ -88,6 +88,21 @@ export function work(job: usize, tid: i32): i32 {
 }
 
 /**
+ * Runs every task of the job at `job` in order on this thread, with no ticket: for a job on a
+ * memory no other thread sees, whose descriptor the host wrote without opening it.
+ */
+export function runAll(job: usize): void {
+  const total = load<i32>(job + J_TOTAL);
+  const packTasks = load<i32>(job + J_PACK_TASKS);
+  const isMap = load<i32>(job + J_KIND) == KIND_MAP;
+  for (let idx = 0; idx < total; idx++) {
+    if (idx < packTasks) packTask(job, idx);
+    else if (isMap) mapTask(job, idx);
+    else computeTask(job, idx - packTasks, 0);
+  }
+}
+
+/**
  * The host's Atomics.wait on the i32 at `addr` for up to 1 ms while it holds `value`. Not wasm's
  * own memory.atomic.wait32: Node 20's baseline wasm compiler (V8 11.3 Liftoff) spills that
  * instruction's address as 8 bytes into a 4-byte stack slot, zeroing the neighbouring local; a

@@ -4,7 +4,7 @@
  * flat memory over 10,000 products of varying sizes, and a process that exits promptly after
  * a matmul that used the worker pool.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { manualSeed, randn } from "../random.js";
@@ -16,12 +16,12 @@ import { hasRelaxedSimd, tuning, wasmRuntime } from "./wasm.js";
 const ENTRY = fileURLToPath(new URL("../index.ts", import.meta.url));
 const REPO = fileURLToPath(new URL("../../../..", import.meta.url));
 
-/** Runs an ESM snippet (with `tg` bound to this package's source) in a fresh Node with `env`. */
-function runNode(code: string, env: Record<string, string>): Promise<{ code: number | null; out: string; ms: number }> {
+/** Runs an ESM snippet (with `tg` bound to this package's source) in a fresh Node with `env` (and V8 `flags`). */
+function runNode(code: string, env: Record<string, string>, flags: string[] = []): Promise<{ code: number | null; out: string; ms: number }> {
   const script = `const tg = await import(${JSON.stringify(ENTRY)});\n${code}`;
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "--conditions=source", "--input-type=module", "-e", script], {
+    const child = spawn(process.execPath, [...flags, "--import", "tsx", "--conditions=source", "--input-type=module", "-e", script], {
       cwd: REPO,
       env: { ...process.env, TYPEGRAD_BACKEND: "", TYPEGRAD_THREADS: "", ...env },
       stdio: ["ignore", "pipe", "pipe"],
@@ -97,6 +97,43 @@ describe("backend selection", () => {
     expect(threads).toBe(2);
     expect(diff).toBeLessThan(1e-3);
     expect(run.ms).toBeLessThan(30_000); // a kept-alive worker would hang until the spawn timeout
+  });
+});
+
+describe("the worker pool on V8's baseline compiler", () => {
+  // Node 20's Liftoff miscompiled memory.atomic.wait32 (an 8-byte spill into a 4-byte slot), so a
+  // worker that waited for pack tasks could read a zeroed count and wait forever. The kernel now
+  // waits through the host; this runs threaded products with Liftoff only, from a cold pool (the
+  // first jobs wait on packs most), and compares them with the JS kernels.
+  const liftoffOnly = spawnSync(process.execPath, ["--liftoff-only", "-e", "0"]).status === 0;
+
+  it.runIf(liftoffOnly)("gives the JS kernels' products, and finishes", async () => {
+    const code = `
+      tg.setNumThreads(2);
+      const { tuning, wasmRuntime } = await import(${JSON.stringify(fileURLToPath(new URL("./wasm.ts", import.meta.url)))});
+      const { poolStats } = await import(${JSON.stringify(fileURLToPath(new URL("./pool.ts", import.meta.url)))});
+      tuning.wasmMinFlops = 0;
+      tuning.parallelMinFlops = 0;
+      tg.manualSeed(1);
+      const shapes = [[1, 2, 5], [4, 64, 300], [33, 257, 70], [130, 300, 67], [8, 32, 96]];
+      const pairs = shapes.map(([m, k, n]) => [tg.randn([m, k]), tg.randn([n, k]).t()]);
+      let diff = 0;
+      for (let round = 0; round < 20; round++) {
+        for (const [a, b] of pairs) {
+          tg.setBackend("wasm");
+          const c = tg.matmul(a, b);
+          tg.setBackend("js");
+          const r = tg.matmul(a, b);
+          for (let i = 0; i < r.size; i++) diff = Math.max(diff, Math.abs(c.data[i] - r.data[i]));
+        }
+        if (round === 0) await new Promise((r) => setTimeout(r, 100)); // the worker is up: it takes part from here
+      }
+      console.log(JSON.stringify({ diff, workerTasks: poolStats(wasmRuntime()).tasks }));`;
+    const run = await runNode(code, { TYPEGRAD_THREADS: "2" }, ["--liftoff-only"]);
+    expect(run.code, run.out).toBe(0);
+    const { diff, workerTasks } = JSON.parse(run.out) as { diff: number; workerTasks: number };
+    expect(workerTasks).toBeGreaterThan(0);
+    expect(diff).toBeLessThan(1e-3);
   });
 });
 

@@ -25,7 +25,16 @@ export interface OutputLayout {
 
 /** C_e at e * m * n, rows of n: a contiguous [count, m, n] result. */
 export function packedLayout(count: number, m: number, n: number): OutputLayout {
-  return { offsets: Array.from({ length: count }, (_, e) => e * m * n), rowStride: n };
+  const offsets = new Array<number>(count);
+  for (let e = 0; e < count; e++) offsets[e] = e * m * n;
+  return { offsets, rowStride: n };
+}
+
+/** offsets[e] + shift for e in [e0, e1). (Plain loops here: a tiny product's bookkeeping is most of its time.) */
+function shifted(offsets: readonly number[], e0: number, e1: number, shift: number): number[] {
+  const out = new Array<number>(e1 - e0);
+  for (let e = e0; e < e1; e++) out[e - e0] = offsets[e]! + shift;
+  return out;
 }
 
 /**
@@ -38,7 +47,8 @@ export function wasmGemmBatch(m: number, n: number, k: number, a: BatchOperand, 
   if (rt === null) return false;
   const count = a.offsets.length;
   const b0 = b.offsets[0]!;
-  const sharedB = b.offsets.every((o) => o === b0);
+  let sharedB = true;
+  for (let e = 1; e < b.offsets.length && sharedB; e++) sharedB = b.offsets[e] === b0;
   const panels = Math.ceil(n / NR);
   const packedBytes = align(panels * NR * k * 4);
   // Bounds: a copied span takes at most twice the matrix (else it is gathered), plus alignment.
@@ -98,7 +108,7 @@ function place(heap: Float32Array, op: BatchOperand, bases: readonly number[], r
   if (p.span !== null) {
     const [lo, hi] = p.span;
     heap.set(data.subarray(lo, hi + 1), at);
-    return { rowStride: rs, colStride: cs, starts: bases.map((base) => at + base - lo) };
+    return { rowStride: rs, colStride: cs, starts: shifted(bases, 0, bases.length, at - lo) };
   }
   const starts: number[] = [];
   let dst = at;
@@ -123,7 +133,7 @@ function runPiece(
   // The piece's C blocks in c; when they tile one span, C is laid out in the arena as in c
   // (any entry order and row stride) and copied out at once.
   const ldc = out.rowStride;
-  const cStarts = out.offsets.slice(e0, e1).map((o) => o + r0 * ldc);
+  const cStarts = shifted(out.offsets, e0, e1, r0 * ldc);
   let lo = Infinity;
   let hi = -Infinity;
   for (const o of cStarts) {
@@ -132,8 +142,8 @@ function runPiece(
   }
   hi += (rows - 1) * ldc + n - 1;
   const tiled = hi - lo + 1 === entries * rows * n;
-  const aBases = a.offsets.slice(e0, e1).map((o) => o + r0 * a.rowStride);
-  const bBases = sharedB ? [b.offsets[0]!] : b.offsets.slice(e0, e1);
+  const aBases = shifted(a.offsets, e0, e1, r0 * a.rowStride);
+  const bBases = sharedB ? [b.offsets[0]!] : shifted(b.offsets, e0, e1, 0);
   const panels = Math.ceil(n / NR);
   const packedStride = align(panels * NR * k * 4);
   const aPlan = plan(a, aBases, rows, k);

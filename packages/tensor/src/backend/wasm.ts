@@ -76,6 +76,8 @@ export const tuning = {
 /** The module's exports (assembly/index.ts); addresses are bytes, counts elements. */
 export interface KernelExports {
   work(job: number, tid: number): number;
+  /** Runs all tasks of a job that was written but not opened (unshared memory only). */
+  runAll(job: number): void;
   heapBase(): number;
   /** 1 in the fused multiply-add variant. */
   relaxed(): number;
@@ -364,6 +366,15 @@ export function runMapJob(rt: WasmRuntime, spec: MapJobSpec, threads: number): v
 function runTasks(rt: WasmRuntime, total: number, packTasks: number, threads: number, fields: readonly number[]): void {
   const { i32, i64 } = rt;
   const base = rt.job / 4;
+  if (!rt.shared) {
+    // No other thread can see this memory: no ticket, no atomics (a tiny product's job is
+    // mostly this bookkeeping).
+    i32[base + J.TOTAL / 4] = total;
+    i32[base + J.PACK_TASKS / 4] = packTasks;
+    for (let f = 0; f < fields.length; f += 2) i32[base + fields[f]! / 4] = fields[f + 1]!;
+    rt.exports.runAll(rt.job);
+    return;
+  }
   const generation = (rt.generation = (rt.generation + 1n) & 0xffffffffn);
   const ticket = rt.job / 8 + J.TICKET / 8;
   // Close first: a thread still holding the previous ticket value can then claim nothing.

@@ -93,6 +93,26 @@ export function matmul(a: NDArray, b: NDArray, options: MatmulOptions = {}): NDA
     gemmBatch(m, n, k, aOp, { data: b.data, rowStride: b.strides[0]!, colStride: b.strides[1]!, offsets: [b.offset] }, out.data);
     return out;
   }
+  if (b.ndim === 2 && a.ndim > 2 && like === undefined) {
+    // A stack of matrices times one matrix (a Linear layer): when A's batch folds into its rows,
+    // one gemm over all rows, without the batch bookkeeping below (the same product it makes).
+    const [k2, n] = b.shape as [number, number];
+    const k = a.shape[a.ndim - 1]!;
+    if (k !== k2) {
+      throw new RangeError(`matmul: shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} cannot be multiplied (${k} != ${k2})`);
+    }
+    const rowStride = foldRows(a, a.ndim - 2);
+    if (rowStride !== null) {
+      const shape = a.shape.slice();
+      shape[shape.length - 1] = n;
+      const out = uninitialized(shape, a.dtype);
+      let rows = 1;
+      for (let d = 0; d < a.ndim - 1; d++) rows *= a.shape[d]!;
+      const aOp = { data: a.data, rowStride, colStride: a.strides[a.ndim - 1]!, offsets: [a.offset] };
+      gemmBatch(rows, n, k, aOp, { data: b.data, rowStride: b.strides[0]!, colStride: b.strides[1]!, offsets: [b.offset] }, out.data);
+      return out;
+    }
+  }
   const a2 = a.ndim === 1 ? a.unsqueeze(0) : a;
   const b2 = b.ndim === 1 ? b.unsqueeze(1) : b;
   const [m, k] = a2.shape.slice(-2) as [number, number];
