@@ -80,28 +80,17 @@ export function matmul(a: NDArray, b: NDArray, options: MatmulOptions = {}): NDA
   }
   if (a.dtype === "bool") throw new TypeError("matmul: not supported for bool tensors");
   const like = options.layoutLike;
-  if (a.ndim === 2 && b.ndim === 2) {
-    // Two matrices: no batch to broadcast or fold (the common case of small models). The
-    // result is row-major whatever `like` says (column-major would break the unit row stride).
-    const [m, k] = a.shape as [number, number];
-    const [k2, n] = b.shape as [number, number];
-    if (k !== k2) {
-      throw new RangeError(`matmul: shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} cannot be multiplied (${k} != ${k2})`);
-    }
-    const out = uninitialized([m, n], a.dtype);
-    const aOp = { data: a.data, rowStride: a.strides[0]!, colStride: a.strides[1]!, offsets: [a.offset] };
-    gemmBatch(m, n, k, aOp, { data: b.data, rowStride: b.strides[0]!, colStride: b.strides[1]!, offsets: [b.offset] }, out.data);
-    return out;
-  }
-  if (b.ndim === 2 && a.ndim > 2 && like === undefined) {
-    // A stack of matrices times one matrix (a Linear layer): when A's batch folds into its rows,
-    // one gemm over all rows, without the batch bookkeeping below (the same product it makes).
+  if (b.ndim === 2 && a.ndim >= 2 && (a.ndim === 2 || like === undefined)) {
+    // A matrix, or a stack of them whose batch folds into its rows (a Linear layer), times one
+    // matrix: one gemm over all rows, with no batch to broadcast (the common case of small
+    // models; the general path below makes the same product). A 2-D result is row-major
+    // whatever `like` says (column-major would break the unit row stride).
     const [k2, n] = b.shape as [number, number];
     const k = a.shape[a.ndim - 1]!;
     if (k !== k2) {
       throw new RangeError(`matmul: shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} cannot be multiplied (${k} != ${k2})`);
     }
-    const rowStride = foldRows(a, a.ndim - 2);
+    const rowStride = a.ndim === 2 ? a.strides[0]! : foldRows(a, a.ndim - 2);
     if (rowStride !== null) {
       const shape = a.shape.slice();
       shape[shape.length - 1] = n;
