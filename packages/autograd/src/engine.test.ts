@@ -262,6 +262,31 @@ describe("values a forward keeps for its rule", () => {
     y.backward(new Tensor(g));
     expect(Array.from(x.grad!.toArray())).toEqual(Array.from(K.geluBackward(x.array, g).toArray()));
   });
+
+  it("go back to the storage cache when backward frees a built-in op's node, and not a custom op's", () => {
+    // 3000 float32: past the small storage that is carved from shared chunks. The incoming
+    // gradient is the caller's and x.grad leaves the pass, so the kept array is all that returns.
+    const x = tensor(Array.from({ length: 3000 }, (_, i) => Math.cos(i) * 3), { dtype: "float32", requiresGrad: true });
+    const g = new Tensor(K.randn([3000], { dtype: "float32" }));
+    const cached = (run: () => void) => {
+      x.grad = null; // else the pass's gradient is added into x.grad and then returns too
+      K.emptyStorageCache();
+      run();
+      return K.storageCacheInfo().bytes;
+    };
+    const y = x.gelu();
+    const kept = y.gradFn!.kept;
+    expect(cached(() => y.backward(g))).toBe(kept === null ? 0 : kept.data.byteLength);
+    const custom = defineOp<void>({
+      name: "customKeep",
+      forward: ([a], _, keep) => (keep?.(K.mul(a!, 2)), K.mul(a!, 2)),
+      backward: (gy, { kept: twice }) => [gy.mul(new Tensor(twice!)).div(x.detach())],
+    });
+    const z = custom.apply([x]);
+    expect(cached(() => z.backward(g))).toBe(0);
+    const retained = x.gelu();
+    expect(cached(() => retained.backward(g, { retainGraph: true }))).toBe(0);
+  });
 });
 
 describe("anomaly mode", () => {

@@ -5,7 +5,7 @@
  * tensors carry the version of their storage at save time; unpacking one that was modified in
  * place since, or after the graph was freed, throws an error that says what happened.
  */
-import type { DType, NDArray } from "@typegrad/tensor";
+import { releaseStorage, type DType, type NDArray } from "@typegrad/tensor";
 import { isAnomalyEnabled } from "./grad-mode.js";
 import type { OpSpec } from "./ops/define.js";
 import type { Tensor } from "./tensor.js";
@@ -94,9 +94,14 @@ export class Node {
     return this.spec.name;
   }
 
-  /** Releases saved values so their memory can go (called by backward unless retainGraph). */
-  free(): void {
+  /**
+   * Releases saved values so their memory can go (called by backward unless retainGraph). With
+   * `recycleKept` (a built-in rule, whose kept array nothing else holds) that array's storage
+   * goes back to the storage cache at once instead of waiting for the garbage collector.
+   */
+  free(recycleKept = false): void {
     if (this.savedInputs !== null || this.savedOutput !== null || this.kept !== null) this.freed = true;
+    if (recycleKept && this.kept !== null) releaseStorage(this.kept.data);
     this.savedInputs = null;
     this.savedOutput = null;
     this.kept = null;
