@@ -4,8 +4,9 @@
  * (zero weights, output = out_proj's bias, no NaN anywhere), checked by hand-derived values.
  */
 import { describe, expect, it } from "vitest";
-import { manualSeed, ones, randn, tensor, type Tensor } from "@typegrad/autograd";
+import { manualSeed, noGrad, ones, randn, tensor, type Tensor } from "@typegrad/autograd";
 import { gradcheck } from "@typegrad/gradcheck";
+import { emptyStorageCache, storageCacheInfo } from "@typegrad/tensor";
 import { scaledDotProductAttention } from "../functional/attention.js";
 import { MultiHeadAttention, type AttentionCallOptions, type MultiHeadAttentionOptions } from "./attention.js";
 
@@ -126,6 +127,53 @@ describe("scaledDotProductAttention (PyTorch 2 conventions: bool true = attend)"
     expect(gradcheck((a, b, c) => scaledDotProductAttention(a!, b!, c!, { attnMask: bias }), [q, k, v])).toBe(true);
     expect(gradcheck((a, b, c) => scaledDotProductAttention(a!, b!, c!, { isCausal: true }), [q, k, v])).toBe(true);
     expect(() => scaledDotProductAttention(q, k, v, { isCausal: true, attnMask: bias })).toThrow(/pass either attnMask or isCausal, not both/);
+  });
+});
+
+describe("the score tensors that attention recycles", () => {
+  // [2, 2, 40, 40] float32 scores take 25.6 KB: past the small storage carved from shared chunks,
+  // so their buffers go back to the storage cache and the next tensors of that size reuse them.
+  const [n, h, l, d] = [2, 2, 40, 8];
+  const scoreBytes = n * h * l * l * 4;
+  const leaves = () => [randn([n, h, l, d], { requiresGrad: true }), randn([n, h, l, d], { requiresGrad: true }), randn([n, h, l, d], { requiresGrad: true })];
+
+  it("return to the storage cache, and SDPA still equals the computation written out by hand", () => {
+    manualSeed(6);
+    const [q, k, v] = leaves() as [Tensor, Tensor, Tensor];
+    const allowed = ones([l, l], { dtype: "bool" }).tril(0);
+    const byHand = () => q.matmul(k.transpose(-2, -1)).mul(1 / Math.sqrt(d)).maskedFill(allowed.logicalNot(), -Infinity).softmax(-1).matmul(v);
+    const want = byHand();
+    const gOut = randn([n, h, l, d]);
+    want.backward(gOut);
+    const wantGrads = [q, k, v].map((t) => t.grad!.tolist());
+    emptyStorageCache();
+    const got = scaledDotProductAttention(q, k, v, { isCausal: true });
+    expect(storageCacheInfo().bytes).toBeGreaterThanOrEqual(2 * scoreBytes);
+    for (const t of [q, k, v]) t.grad = null;
+    got.backward(gOut); // its allocations take the recycled buffers
+    expect(got.tolist()).toEqual(want.tolist());
+    expect([q, k, v].map((t) => t.grad!.tolist())).toEqual(wantGrads);
+    expect(scaledDotProductAttention(q, k, v, { isCausal: true }).tolist()).toEqual(want.tolist());
+  });
+
+  it("leave MultiHeadAttention's output and gradients as in float64", () => {
+    manualSeed(7);
+    const mha32 = new MultiHeadAttention(16, h);
+    const mha64 = new MultiHeadAttention(16, h, { dtype: "float64" });
+    const params32 = [...mha32.parameters()];
+    noGrad(() => [...mha64.parameters()].forEach((p, i) => p.copy_(params32[i]!.to("float64"))));
+    const x32 = randn([l, n, 16], { requiresGrad: true });
+    const g = randn([l, n, 16]);
+    const run = (mha: MultiHeadAttention, x: Tensor) => {
+      const [out] = mha.forward(x, x, x, { isCausal: true, needWeights: false });
+      out.backward(g.to(x.dtype));
+      return [out, x.grad!, mha.inProjWeight!.grad!].map((t) => t.to("float64"));
+    };
+    emptyStorageCache();
+    const single = run(mha32, x32);
+    expect(storageCacheInfo().bytes).toBeGreaterThanOrEqual(scoreBytes);
+    const double = run(mha64, tensor(x32.tolist(), { dtype: "float64", requiresGrad: true }));
+    single.forEach((t, i) => expect(t.sub(double[i]!).abs().max().item()).toBeLessThan(1e-4));
   });
 });
 
