@@ -111,7 +111,7 @@ function runNodes(roots: readonly Tensor[], rootGrads: readonly Tensor[], option
     }
     if (grad && targets?.nodes.has(node)) targets.nodes.set(node, grad);
     const inputGrads = grad ? callRule(node, grad) : null;
-    if (!retainGraph) node.free(trusted);
+    if (!retainGraph) node.free(trusted); // a built-in forward keeps only arrays it made
     node.next.forEach((edge, i) => {
       const g = inputGrads?.[i] ?? null;
       if (edge instanceof Node && needed && !needed.has(edge)) return;

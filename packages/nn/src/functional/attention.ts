@@ -30,7 +30,7 @@ export function maskedSoftmax(scores: Tensor, bias: Tensor | null = null): Tenso
  * tensor of its size takes it at once instead of a fresh buffer. Only for a temporary that
  * nothing holds any more: no tensor, view or graph (it fed ops that save no input, such as add
  * and softmax). Every buffer left to the garbage collector adds to the full collections it runs
- * while the worker threads compute: W3 drops 8 MB of 33 MB of fresh buffers a step this way.
+ * while the worker threads compute: W3 hands back 4 of its 33 MiB of fresh buffers a step this way.
  */
 function recycledAfter<T>(result: T, temporary: Tensor): T {
   releaseStorage(temporary.array.data);
