@@ -42,6 +42,9 @@ const J_SCRATCH_STRIDE: usize = 88;
 const J_SHARED_B: usize = 92; //      1: every batch entry uses the first B (packed once)
 const J_THREADS: usize = 96; //       threads with tid < this take part
 const J_KIND: usize = 100; //         KIND_GEMM, or KIND_MAP: elementwise tasks (fields in maps.ts)
+// (104-131: the elementwise job's fields, maps.ts)
+const J_A_READY: usize = 132; //      1 once the host has copied every A in; compute tasks wait for it
+const J_TASK_DONE: usize = 136; //    address of one i32 per compute task, set to 1 when it ends (0: none)
 // The host reserves 256 bytes for the descriptor (JOB_BYTES in src/backend/wasm.ts).
 
 const KIND_MAP: i32 = 1;
@@ -57,15 +60,15 @@ export function relaxed(): i32 {
 }
 
 /**
- * Claims and runs tasks of the open job at `job` until none is left, and returns how many it
- * ran; `tid` selects this thread's scratch. Safe to call from any number of threads at once, and
- * on a closed job (returns 0 at once). The ticket carries a generation, so a late thread can
- * never claim a task of the next job with a task count read from this one.
+ * Claims and runs tasks of the open job at `job` until none is left or it has run `limit`, and
+ * returns how many it ran; `tid` selects this thread's scratch. Safe to call from any number of
+ * threads at once, and on a closed job (returns 0 at once). The ticket carries a generation, so a
+ * late thread can never claim a task of the next job with a task count read from this one.
  */
-export function work(job: usize, tid: i32): i32 {
+export function work(job: usize, tid: i32, limit: i32): i32 {
   if (tid >= atomic.load<i32>(job + J_THREADS)) return 0;
   let ran = 0;
-  while (true) {
+  while (ran < limit) {
     const t = atomic.load<i64>(job + J_TICKET);
     const idx = <u32>t;
     const total = <u32>atomic.load<i32>(job + J_TOTAL);
@@ -78,8 +81,10 @@ export function work(job: usize, tid: i32): i32 {
     } else if (load<i32>(job + J_KIND) == KIND_MAP) {
       mapTask(job, <i32>idx);
     } else {
-      waitPacked(job, <i32>packTasks);
+      waitUntil(job + J_PACK_DONE, <i32>packTasks);
+      waitUntil(job + J_A_READY, 1);
       computeTask(job, <i32>(idx - packTasks), tid);
+      markDone(job, <i32>(idx - packTasks));
     }
     ran++;
     if (<u32>atomic.add<i32>(job + J_DONE, 1) + 1 == total) atomic.notify(job + J_DONE);
@@ -98,8 +103,17 @@ export function runAll(job: usize): void {
   for (let idx = 0; idx < total; idx++) {
     if (idx < packTasks) packTask(job, idx);
     else if (isMap) mapTask(job, idx);
-    else computeTask(job, idx - packTasks, 0);
+    else {
+      computeTask(job, idx - packTasks, 0);
+      markDone(job, idx - packTasks);
+    }
   }
+}
+
+/** Sets compute task `idx`'s done flag, where the host asked for flags (J_TASK_DONE). */
+function markDone(job: usize, idx: i32): void {
+  const flags = <usize>load<u32>(job + J_TASK_DONE);
+  if (flags != 0) atomic.store<i32>(flags + (<usize>idx << 2), 1);
 }
 
 /**
@@ -112,13 +126,16 @@ export function runAll(job: usize): void {
 @external("env", "sleepWhile")
 declare function sleepWhile(addr: usize, value: i32): void;
 
-/** Blocks until every pack task has finished (they were all claimed before any compute task). */
-function waitPacked(job: usize, packTasks: i32): void {
+/**
+ * Blocks until the i32 at `addr` holds `value`: every pack task finished (they were all claimed
+ * before any compute task), or the host done copying A in (it notifies).
+ */
+function waitUntil(addr: usize, value: i32): void {
   let spins = 0;
   while (true) {
-    const done = atomic.load<i32>(job + J_PACK_DONE);
-    if (done == packTasks) return;
-    if (++spins > 20000) sleepWhile(job + J_PACK_DONE, done);
+    const now = atomic.load<i32>(addr);
+    if (now == value) return;
+    if (++spins > 20000) sleepWhile(addr, now);
   }
 }
 

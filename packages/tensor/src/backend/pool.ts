@@ -28,7 +28,7 @@ const GEN = ${CTRL_GEN / 4};
 Atomics.store(words, ${CTRL_READY / 4} + tid, 1);
 for (;;) {
   const gen = Atomics.load(words, GEN);
-  const ran = work(job, tid);
+  const ran = work(job, tid, 0x7fffffff);
   if (ran > 0) Atomics.add(words, ${CTRL_TASKS / 4} + tid, ran);
   const until = performance.now() + Atomics.load(words, ${CTRL_SPIN / 4}) / 1000;
   let spins = 0;

@@ -5,7 +5,9 @@
  * shares it), and copies C out. A view whose span is mostly gaps is gathered compactly instead,
  * and a batch larger than the arena budget runs as several jobs (by entries, then by rows).
  * A job for one thread runs on the unshared memory (cheaper copies), one for several threads on
- * the shared memory that the pool workers see.
+ * the shared memory that the pool workers see. There the caller copies A in while the workers
+ * pack B, and copies each row block of C out as its task ends while they compute the rest, so
+ * that most of its copying overlaps their work instead of leaving them idle.
  */
 import { MC_MAX, MR, NR, align, localRuntime, reserve, runJob, tuning, wasmRuntime, type WasmRuntime } from "./wasm.js";
 
@@ -111,21 +113,26 @@ function parityShift(data: Float32Array, from: number, to: number): number {
 }
 
 /**
- * Writes the matrices into the heap at element index `at`; returns their strides there and
- * each one's (0, 0) as an element index.
+ * Writes the matrices into the heap at element index `at` (only when `copy`: the same call
+ * without it says where they will go); returns their strides there and each one's (0, 0) as an
+ * element index.
  */
-function place(heap: Float32Array, op: BatchOperand, bases: readonly number[], rows: number, cols: number, p: Placement, at: number) {
+function place(heap: Float32Array, op: BatchOperand, bases: readonly number[], rows: number, cols: number, p: Placement, at: number, copy: boolean) {
   const { data, rowStride: rs, colStride: cs } = op;
   if (p.span !== null) {
     const [lo, hi] = p.span;
     const to = at + parityShift(data, lo, at);
-    heap.set(data.subarray(lo, hi + 1), to);
+    if (copy) heap.set(data.subarray(lo, hi + 1), to);
     return { rowStride: rs, colStride: cs, starts: shifted(bases, 0, bases.length, to - lo) };
   }
   const starts: number[] = [];
   let dst = at;
   for (const base of bases) {
     starts.push(dst);
+    if (!copy) {
+      dst += rows * cols;
+      continue;
+    }
     for (let i = 0; i < rows; i++, dst += cols) {
       const src = base + i * rs;
       if (cs === 1) heap.set(data.subarray(src, src + cols), dst);
@@ -158,24 +165,6 @@ function runPiece(
   const bBases = sharedB ? [b.offsets[0]!] : shifted(b.offsets, e0, e1, 0);
   const panels = Math.ceil(n / NR);
   const packedStride = align(panels * NR * k * 4);
-  const aPlan = plan(a, aBases, rows, k);
-  const bPlan = plan(b, bBases, k, n);
-  // Arena, in order: table | packed B | C | A | B.
-  const table = rt.arena;
-  const packedB = table + align(entries * 12);
-  const cBase = packedB + bBases.length * packedStride;
-  const cPtr = cBase + (tiled ? 4 * parityShift(c, lo, cBase / 4) : 0); // C copied out at once
-  const aPtr = cBase + align(entries * rows * n * 4 + 4);
-  const bPtr = aPtr + align(aPlan.size * 4);
-  if (!reserve(rt, bPtr + bPlan.size * 4 - rt.arena)) return false;
-  const pa = place(rt.f32, a, aBases, rows, k, aPlan, aPtr / 4);
-  const pb = place(rt.f32, b, bBases, k, n, bPlan, bPtr / 4);
-  const i32 = rt.i32;
-  for (let e = 0; e < entries; e++) {
-    i32[table / 4 + 3 * e] = pa.starts[e]! * 4;
-    i32[table / 4 + 3 * e + 1] = pb.starts[sharedB ? 0 : e]! * 4;
-    i32[table / 4 + 3 * e + 2] = cPtr + (tiled ? cStarts[e]! - lo : e * rows * n) * 4;
-  }
   let mc = Math.min(MC_MAX, Math.ceil(rows / MR) * MR);
   let packChunks = 1;
   if (threads > 1) {
@@ -185,16 +174,65 @@ function runPiece(
     packChunks = Math.min(panels, Math.max(1, Math.ceil((2 * threads) / bBases.length)));
   }
   const chunkPanels = Math.ceil(panels / packChunks);
+  const rowBlocks = Math.ceil(rows / mc);
+  const blocks = entries * rowBlocks;
+  // With workers, the caller copies A in while they pack B, and copies each finished row block
+  // of C out while they compute the rest (when a block is one span of c: rows n apart).
+  const overlap = threads > 1;
+  const drained = overlap && ldc === n;
+  const aPlan = plan(a, aBases, rows, k);
+  const bPlan = plan(b, bBases, k, n);
+  // Arena, in order: table | per-block done flags | packed B | C | A | B.
+  const table = rt.arena;
+  const flags = table + align(entries * 12);
+  const packedB = flags + align(blocks * 4);
+  const cBase = packedB + bBases.length * packedStride;
+  const cPtr = cBase + (tiled ? 4 * parityShift(c, lo, cBase / 4) : 0); // C copied out at once
+  const aPtr = cBase + align(entries * rows * n * 4 + 4);
+  const bPtr = aPtr + align(aPlan.size * 4);
+  if (!reserve(rt, bPtr + bPlan.size * 4 - rt.arena)) return false;
+  const pb = place(rt.f32, b, bBases, k, n, bPlan, bPtr / 4, true);
+  const pa = place(rt.f32, a, aBases, rows, k, aPlan, aPtr / 4, !overlap);
+  const i32 = rt.i32;
+  // Each C_e's first element in the heap.
+  const cHeap = new Array<number>(entries);
+  for (let e = 0; e < entries; e++) {
+    cHeap[e] = cPtr / 4 + (tiled ? cStarts[e]! - lo : e * rows * n);
+    i32[table / 4 + 3 * e] = pa.starts[e]! * 4;
+    i32[table / 4 + 3 * e + 1] = pb.starts[sharedB ? 0 : e]! * 4;
+    i32[table / 4 + 3 * e + 2] = cHeap[e]! * 4;
+  }
+  if (drained) i32.fill(0, flags / 4, flags / 4 + blocks);
+  let firstPending = 0;
+  /** Copies out every row block whose task has ended (flag 1) and marks it copied (2). */
+  const drain = () => {
+    const heap = rt.f32;
+    for (let idx = firstPending; idx < blocks; idx++) {
+      if (Atomics.load(i32, flags / 4 + idx) !== 1) continue;
+      i32[flags / 4 + idx] = 2;
+      const e = Math.floor(idx / rowBlocks);
+      const row = (idx - e * rowBlocks) * mc;
+      const from = row * n;
+      const to = Math.min(rows, row + mc) * n;
+      c.set(heap.subarray(cHeap[e]! + from, cHeap[e]! + to), cStarts[e]! + from);
+    }
+    while (firstPending < blocks && i32[flags / 4 + firstPending] === 2) firstPending++;
+  };
   runJob(rt, {
     m: rows, n, k,
     aRowStride: pa.rowStride, aColStride: pa.colStride, bRowStride: pb.rowStride, bColStride: pb.colStride,
     ldc: tiled ? ldc : n, entries, mc, packChunks: Math.ceil(panels / chunkPanels), chunkPanels, packedB, packedStride, table, sharedB,
-  }, threads);
+  }, threads, {
+    fill: overlap ? () => place(rt.f32, a, aBases, rows, k, aPlan, aPtr / 4, true) : undefined,
+    drain: drained ? drain : undefined,
+    taskDone: drained ? flags : 0,
+  });
+  if (drained) return true;
   const heap = rt.f32;
   if (tiled) c.set(heap.subarray(cPtr / 4, cPtr / 4 + entries * rows * n), lo);
   else {
     for (let e = 0; e < entries; e++) {
-      const src = cPtr / 4 + e * rows * n;
+      const src = cHeap[e]!;
       if (ldc === n) c.set(heap.subarray(src, src + rows * n), cStarts[e]!);
       else for (let i = 0; i < rows; i++) c.set(heap.subarray(src + i * n, src + i * n + n), cStarts[e]! + i * ldc);
     }

@@ -7,7 +7,8 @@
  * is laid out once (job descriptor, per-thread scratch, then a growable arena reused by every
  * call). A job is run by the calling thread through the kernel's `work` export, with any pool
  * workers claiming tasks of the same job through an atomic ticket (see assembly/gemm.ts); the
- * caller returns once all tasks are done. Nothing here allocates per call beyond small JS views.
+ * caller returns once all tasks are done (with hooks that let it copy operands in and results out
+ * while the workers run tasks). Nothing here allocates per call beyond small JS views.
  */
 import { GEMM_RELAXED_SHARED, GEMM_RELAXED_UNSHARED, GEMM_SIMD_SHARED, GEMM_SIMD_UNSHARED } from "../generated/gemm-wasm.js";
 
@@ -34,6 +35,7 @@ export const J = {
   PACKED_STRIDE: 76, TABLE: 80, SCRATCH: 84, SCRATCH_STRIDE: 88, SHARED_B: 92, THREADS: 96, KIND: 100,
   // An elementwise job (assembly/maps.ts, mapTask)
   MAP_FN: 104, MAP_OP: 108, MAP_COUNT: 112, MAP_CHUNK: 116, MAP_X: 120, MAP_G: 124, MAP_Y: 128,
+  A_READY: 132, TASK_DONE: 136,
 } as const;
 /** Job kinds (J.KIND). */
 const KIND_GEMM = 0;
@@ -75,7 +77,7 @@ export const tuning = {
 
 /** The module's exports (assembly/index.ts); addresses are bytes, counts elements. */
 export interface KernelExports {
-  work(job: number, tid: number): number;
+  work(job: number, tid: number, limit: number): number;
   /** Runs all tasks of a job that was written but not opened (unshared memory only). */
   runAll(job: number): void;
   heapBase(): number;
@@ -318,14 +320,28 @@ export function setWaker(wake: ((rt: WasmRuntime) => void) | null): void {
 }
 
 /**
+ * What the caller does around a job's tasks, so that its copies overlap the workers' work. Hooks
+ * run on the calling thread, and also (in order, around the tasks) for a job it runs alone.
+ */
+export interface JobHooks {
+  /** Copies in what only the compute tasks read (A); they wait for it. Pack tasks run meanwhile. */
+  fill?: () => void;
+  /** Copies out what finished tasks wrote; called between the caller's tasks and while it waits. */
+  drain?: () => void;
+  /** Byte address of one i32 per compute task, which the kernel sets to 1 as the task ends (0: none). */
+  taskDone?: number;
+}
+
+/**
  * Runs one GEMM job to completion on `threads` threads (the caller, tid 0, and workers with
  * tid < threads): the caller claims tasks like any worker, then waits for tasks that workers
  * still hold.
  */
-export function runJob(rt: WasmRuntime, spec: JobSpec, threads: number): void {
+export function runJob(rt: WasmRuntime, spec: JobSpec, threads: number, hooks: JobHooks = {}): void {
   const rowBlocks = Math.ceil(spec.m / spec.mc);
   const packTasks = (spec.sharedB ? 1 : spec.entries) * spec.packChunks;
-  runTasks(rt, packTasks + spec.entries * rowBlocks, packTasks, threads, [
+  runTasks(rt, packTasks + spec.entries * rowBlocks, packTasks, threads, hooks, [
+    J.TASK_DONE, hooks.taskDone ?? 0,
     J.KIND, KIND_GEMM, J.M, spec.m, J.N, spec.n, J.K, spec.k,
     J.ARS, spec.aRowStride, J.ACS, spec.aColStride, J.BRS, spec.bRowStride, J.BCS, spec.bColStride,
     J.LDC, spec.ldc, J.ROW_BLOCKS, rowBlocks, J.MC, spec.mc, J.PACK_CHUNKS, spec.packChunks,
@@ -352,7 +368,7 @@ const MAP_FN = { unary: 0, unaryGrad: 1, geluCdf: 2, geluGradCdf: 3 } as const;
 
 /** Runs an elementwise job in chunks on `threads` threads, as `runJob` does a GEMM. */
 export function runMapJob(rt: WasmRuntime, spec: MapJobSpec, threads: number): void {
-  runTasks(rt, Math.ceil(spec.count / spec.chunk), 0, threads, [
+  runTasks(rt, Math.ceil(spec.count / spec.chunk), 0, threads, {}, [
     J.KIND, KIND_MAP, J.MAP_FN, MAP_FN[spec.fn], J.MAP_OP, spec.op,
     J.MAP_COUNT, spec.count, J.MAP_CHUNK, spec.chunk, J.MAP_X, spec.x, J.MAP_G, spec.g, J.MAP_Y, spec.y ?? 0,
   ]);
@@ -361,18 +377,22 @@ export function runMapJob(rt: WasmRuntime, spec: MapJobSpec, threads: number): v
 /**
  * Opens a job of `total` tasks, the first `packTasks` of them pack tasks, with its `fields`
  * (pairs, flat: byte offset in the descriptor, i32 value; one array per job, as every matmul
- * runs one); runs it on `threads` threads and returns once every task is done.
+ * runs one); runs it on `threads` threads with the caller's `hooks` and returns once every task
+ * is done and drained.
  */
-function runTasks(rt: WasmRuntime, total: number, packTasks: number, threads: number, fields: readonly number[]): void {
+function runTasks(rt: WasmRuntime, total: number, packTasks: number, threads: number, hooks: JobHooks, fields: readonly number[]): void {
   const { i32, i64 } = rt;
   const base = rt.job / 4;
+  const { fill, drain } = hooks;
   if (!rt.shared) {
     // No other thread can see this memory: no ticket, no atomics (a tiny product's job is
     // mostly this bookkeeping).
+    fill?.();
     i32[base + J.TOTAL / 4] = total;
     i32[base + J.PACK_TASKS / 4] = packTasks;
     for (let f = 0; f < fields.length; f += 2) i32[base + fields[f]! / 4] = fields[f + 1]!;
     rt.exports.runAll(rt.job);
+    drain?.();
     return;
   }
   const generation = (rt.generation = (rt.generation + 1n) & 0xffffffffn);
@@ -384,15 +404,24 @@ function runTasks(rt: WasmRuntime, total: number, packTasks: number, threads: nu
   i32[base + J.PACK_TASKS / 4] = packTasks;
   i32[base + J.PACK_DONE / 4] = 0;
   i32[base + J.THREADS / 4] = threads;
+  const ready = base + J.A_READY / 4;
+  i32[ready] = fill === undefined ? 1 : 0;
   for (let f = 0; f < fields.length; f += 2) i32[base + fields[f]! / 4] = fields[f + 1]!;
   Atomics.store(i64, ticket, generation << 32n); // open: publishes the fields above
   if (threads > 1 && wakeWorkers !== null) wakeWorkers(rt);
-  rt.exports.work(rt.job, 0);
+  if (fill !== undefined) {
+    fill();
+    Atomics.store(i32, ready, 1);
+    Atomics.notify(i32, ready);
+  }
+  if (drain === undefined) rt.exports.work(rt.job, 0, total);
+  else while (rt.exports.work(rt.job, 0, 1) > 0) drain();
   const done = base + J.DONE / 4;
   for (let spins = 0; ; spins++) {
     const d = Atomics.load(i32, done);
-    if (d === total) return;
-    if (spins > 2000) Atomics.wait(i32, done, d, 100);
+    if (d === total) break;
+    if (drain !== undefined) drain();
+    else if (spins > 2000) Atomics.wait(i32, done, d, 100);
   }
+  drain?.();
 }
-

@@ -11,7 +11,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendInfo, getNumThreads, poolReady, reloadWasm, setNumThreads } from "../backend/index.js";
 import { poolStats, poolSupported } from "../backend/pool.js";
-import { hasRelaxedSimd, KC, tuning, wasmRuntime } from "../backend/wasm.js";
+import { align, hasRelaxedSimd, KC, NR, reserve, runJob, tuning, wasmRuntime } from "../backend/wasm.js";
 import { packedLayout, wasmGemmBatch, type BatchOperand } from "../backend/wasm-gemm.js";
 import { propertyConfig } from "../testing/config.js";
 import { jsGemmBatch } from "./matmul.js";
@@ -222,6 +222,51 @@ describe.each(VARIANTS)("gemm backends (wasm: $name)", (variant) => {
     } finally {
       tuning.arenaBudget = budget;
     }
+  });
+
+  it("starts compute tasks only once the caller's fill is done, and flags each row block for its drain as it ends", () => {
+    const rt = wasmRuntime()!;
+    const [m, n, k, mc] = [64, 40, 24, 8];
+    const rand = uniform(13);
+    const a = operand(m, k, 1, false, { transposed: false, pad: 0, offset: 0 }, rand);
+    const b = operand(k, n, 1, true, { transposed: false, pad: 0, offset: 0 }, rand);
+    const panels = Math.ceil(n / NR);
+    const blocks = m / mc;
+    const table = rt.arena;
+    const flags = table + 64;
+    const packedB = flags + align(blocks * 4);
+    const packedStride = align(panels * NR * k * 4);
+    const cPtr = packedB + packedStride;
+    const aPtr = cPtr + align(m * n * 4);
+    const bPtr = aPtr + align(m * k * 4);
+    expect(reserve(rt, bPtr + k * n * 4 - rt.arena)).toBe(true);
+    rt.f32.fill(NaN, aPtr / 4, aPtr / 4 + m * k); // what a task would read before the fill
+    rt.f32.set(b.data.subarray(0, k * n), bPtr / 4);
+    rt.i32.fill(0, flags / 4, flags / 4 + blocks);
+    rt.i32.set([aPtr, bPtr, cPtr], table / 4);
+    const before = poolStats(rt).tasks;
+    const c = new Float32Array(m * n).fill(NaN);
+    const copies = new Array<number>(blocks).fill(0);
+    const drain = () => {
+      for (let block = 0; block < blocks; block++) {
+        if (Atomics.load(rt.i32, flags / 4 + block) !== 1) continue;
+        rt.i32[flags / 4 + block] = 2;
+        copies[block]!++;
+        c.set(rt.f32.subarray(cPtr / 4 + block * mc * n, cPtr / 4 + (block + 1) * mc * n), block * mc * n);
+      }
+    };
+    const fill = () => {
+      // Long enough for a woken worker to pack B and reach the compute tasks.
+      for (const until = performance.now() + 20; performance.now() < until; );
+      rt.f32.set(a.data.subarray(0, m * k), aPtr / 4);
+    };
+    runJob(rt, {
+      m, n, k, aRowStride: k, aColStride: 1, bRowStride: n, bColStride: 1, ldc: n, entries: 1, mc,
+      packChunks: panels, chunkPanels: 1, packedB, packedStride, table, sharedB: true,
+    }, 2, { fill, drain, taskDone: flags });
+    expectClose(c, reference(m, n, k, a, b), k, "filled and drained");
+    expect(copies).toEqual(new Array<number>(blocks).fill(1));
+    if (variant.shared) expect(poolStats(rt).tasks).toBeGreaterThan(before);
   });
 
   it(variant.shared ? "shares large products with the worker threads" : "runs on the calling thread alone without shared memory", () => {
