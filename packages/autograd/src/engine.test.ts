@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import * as K from "@typegrad/tensor";
-import { autograd, defineOp, enableGrad, isGradEnabled, manualSeed, noGrad, ones, randn, tensor, Tensor } from "./index.js";
+import { autograd, defineOp, enableGrad, isGradEnabled, manualSeed, markPrivate, noGrad, ones, randn, releasePrivate, tensor, Tensor } from "./index.js";
 
 const f64 = (data: K.NestedList, requiresGrad = true) => tensor(data as number[], { dtype: "float64", requiresGrad });
 
@@ -286,6 +286,82 @@ describe("values a forward keeps for its rule", () => {
     expect(cached(() => z.backward(g))).toBe(0);
     const retained = x.gelu();
     expect(cached(() => retained.backward(g, { retainGraph: true }))).toBe(0);
+  });
+});
+
+describe("private storage (markPrivate)", () => {
+  // 3000 float32: past the small storage that is carved from shared chunks.
+  const input = () => tensor(Array.from({ length: 3000 }, (_, i) => Math.sin(i)), { dtype: "float32", requiresGrad: true });
+  /** Whether one of the next allocations of its size takes `t`'s buffer from the storage cache. */
+  const reused = (t: Tensor) => {
+    const buffer = t.array.data.buffer;
+    return Array.from({ length: 8 }, () => K.zeros([3000], { dtype: "float32" })).some((a) => a.data.buffer === buffer);
+  };
+  /** A private h = 2x that sin and mul save, and the loss over them. */
+  const forward = (x: Tensor, done: boolean) => {
+    const h = x.mul(2);
+    markPrivate(h);
+    const loss = h.sin().add(h.mul(h)).sum();
+    if (done) releasePrivate(h);
+    return { h, loss };
+  };
+
+  it("goes back to the storage cache once its maker is done and backward freed the last node that saved it", () => {
+    const x = input();
+    const h0 = x.mul(2);
+    h0.sin().add(h0.mul(h0)).sum().backward();
+    const want = x.grad!.array.toArray();
+    x.grad = null;
+    const { h, loss } = forward(x, true);
+    K.emptyStorageCache();
+    expect(reused(h)).toBe(false); // still saved
+    loss.backward();
+    expect(x.grad!.array.toArray()).toEqual(want);
+    expect(reused(h)).toBe(true);
+  });
+
+  it("stays while its maker is not done, the graph is retained, or a custom op saved it", () => {
+    const x = input();
+    const kept = forward(x, false);
+    kept.loss.backward();
+    expect(reused(kept.h)).toBe(false);
+    const retained = forward(x, true);
+    retained.loss.backward(undefined, { retainGraph: true });
+    expect(reused(retained.h)).toBe(false);
+    const saveAll = defineOp<void>({
+      name: "customSave",
+      save: { inputs: true },
+      forward: ([a]) => K.mul(a!, 3),
+      backward: (gy) => [gy.mul(3)],
+    });
+    const h = x.mul(2);
+    markPrivate(h);
+    const loss = saveAll.apply([h]).add(h.sin()).sum();
+    releasePrivate(h);
+    loss.backward();
+    expect(reused(h)).toBe(false);
+  });
+
+  it("counts the save of the op that made it (exp keeps its output)", () => {
+    const x = input();
+    const want = x.detach().exp().array.toArray();
+    const h = x.exp();
+    markPrivate(h);
+    const loss = h.sum();
+    releasePrivate(h);
+    K.emptyStorageCache();
+    expect(reused(h)).toBe(false);
+    loss.backward();
+    expect(reused(h)).toBe(true);
+    expect(x.grad!.array.toArray()).toEqual(want);
+  });
+
+  it("goes back at once when no node saved it (no grad)", () => {
+    const h = noGrad(() => input().mul(2));
+    markPrivate(h);
+    K.emptyStorageCache();
+    releasePrivate(h);
+    expect(reused(h)).toBe(true);
   });
 });
 

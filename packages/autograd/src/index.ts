@@ -14,7 +14,7 @@ export { sumTo, type BackwardOptions, type GradOptions } from "./engine.js";
 export { defineOp, type OpContext, type OpSpec, type PrimitiveOp } from "./ops/define.js";
 export { compositeOps, OP_NAMES, primitiveOps, type OpName, type PrimitiveName } from "./ops/index.js";
 export type { ValuesIndices, VarOptions } from "./composite.js";
-export { bumpVersion, versionOf, type GradHook, type Node } from "./node.js";
+export { bumpVersion, markPrivate, releasePrivate, versionOf, type GradHook, type Node } from "./node.js";
 
 /** The autograd namespace, PyTorch's `torch.autograd`: `grad`, `backward`, anomaly detection. */
 export const autograd = { grad, backward, detectAnomaly, setDetectAnomaly, isAnomalyEnabled } as const;

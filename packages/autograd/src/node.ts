@@ -5,7 +5,7 @@
  * tensors carry the version of their storage at save time; unpacking one that was modified in
  * place since, or after the graph was freed, throws an error that says what happened.
  */
-import { releaseStorage, type DType, type NDArray } from "@typegrad/tensor";
+import { ownsBuffer, releaseStorage, type DType, type NDArray, type Storage } from "@typegrad/tensor";
 import { isAnomalyEnabled } from "./grad-mode.js";
 import type { OpSpec } from "./ops/define.js";
 import type { Tensor } from "./tensor.js";
@@ -42,11 +42,65 @@ function lastInPlaceOp(array: NDArray): string {
   return counters.get(array.data)?.lastOp ?? "";
 }
 
+/** A storage that library code made and keeps to itself (see `markPrivate`). */
+interface PrivateStorage {
+  /** Saved values of live nodes that view it. */
+  saves: number;
+  /** Whether the code that made it is done with it (`releasePrivate`). */
+  done: boolean;
+}
+
+const privates = new WeakMap<Storage, PrivateStorage>();
+// Set by the first `markPrivate`: until then saving and freeing skip the lookups.
+let anyPrivate = false;
+
+/**
+ * Marks `t`'s storage as private to the calling library code: it made `t` just now (no op has
+ * used it yet) and will never hand `t`, or any view of it, to anyone but built-in ops. Once the
+ * code calls `releasePrivate(t)` and no node that saved it is left (backward frees them), the
+ * buffer goes back to the storage cache, where the next tensor of its size takes it at once
+ * instead of a fresh buffer (JS cannot tell when a tensor dies; fresh buffers cost full garbage
+ * collections). A save by a custom op's node pins it: only a built-in node's free counts.
+ * Storage too small for the cache is not tracked.
+ */
+export function markPrivate(t: Tensor): void {
+  const data = t.array.data;
+  if (!ownsBuffer(data) || privates.has(data)) return;
+  anyPrivate = true;
+  // The op that made t may have saved it already (softmax saves its output).
+  const made = t.gradFn?.savedOutput;
+  privates.set(data, { saves: made !== undefined && made !== null && made.tensor.array.data === data ? 1 : 0, done: false });
+}
+
+/** The calling code is done with `t` (see `markPrivate`); a no-op for an unmarked tensor. */
+export function releasePrivate(t: Tensor): void {
+  if (!anyPrivate) return;
+  const data = t.array.data;
+  const entry = privates.get(data);
+  if (entry === undefined || entry.done) return;
+  entry.done = true;
+  if (entry.saves === 0) release(data);
+}
+
+function release(data: Storage): void {
+  privates.delete(data);
+  releaseStorage(data);
+}
+
+/** One more (or one fewer, `by` -1) saved value of a live node views `data`. */
+function countSave(data: Storage, by: 1 | -1): void {
+  const entry = privates.get(data);
+  if (entry === undefined) return;
+  entry.saves += by;
+  if (entry.saves === 0 && entry.done) release(data);
+}
+
 /** A tensor saved for backward, with its storage version at save time. */
 export class SavedTensor {
   readonly version: number;
   constructor(readonly tensor: Tensor) {
     this.version = versionOf(tensor.array);
+    if (anyPrivate) countSave(tensor.array.data, 1);
   }
 }
 
@@ -95,13 +149,18 @@ export class Node {
   }
 
   /**
-   * Releases saved values so their memory can go (called by backward unless retainGraph). With
-   * `recycleKept` (a built-in rule, whose kept array nothing else holds) that array's storage
-   * goes back to the storage cache at once instead of waiting for the garbage collector.
+   * Releases saved values so their memory can go (called by backward unless retainGraph). For a
+   * built-in rule (`trusted`: it holds nothing it was given, and its forward kept only arrays it
+   * made) the kept array's storage goes back to the storage cache at once instead of waiting for
+   * the garbage collector, and so does a private storage (`markPrivate`) this was the last save of.
    */
-  free(recycleKept = false): void {
+  free(trusted = false): void {
     if (this.savedInputs !== null || this.savedOutput !== null || this.kept !== null) this.freed = true;
-    if (recycleKept && this.kept !== null) releaseStorage(this.kept.data);
+    if (trusted && this.kept !== null) releaseStorage(this.kept.data);
+    if (trusted && anyPrivate) {
+      for (const s of this.savedInputs ?? []) if (s instanceof SavedTensor) countSave(s.tensor.array.data, -1);
+      if (this.savedOutput !== null) countSave(this.savedOutput.tensor.array.data, -1);
+    }
     this.savedInputs = null;
     this.savedOutput = null;
     this.kept = null;

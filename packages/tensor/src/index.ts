@@ -6,6 +6,7 @@ export { DTYPES, DEFAULT_FLOAT, isFloating, promoteTypes, promoteWithScalar, typ
 export {
   emptyStorageCache,
   openAllocationScope,
+  ownsBuffer,
   releaseStorage,
   setStorageCacheLimit,
   storageCacheInfo,

@@ -112,15 +112,21 @@ function allocate(dtype: DType, size: number, zero: boolean): Storage {
   return storage;
 }
 
+/** Whether `storage` has a buffer of its own (over 8 KiB), which `releaseStorage` can take back. */
+export function ownsBuffer(storage: Storage): boolean {
+  const buffer = storage.buffer;
+  return buffer instanceof ArrayBuffer && storage.byteLength === buffer.byteLength && buffer.byteLength > SMALL_STORAGE_BYTES;
+}
+
 /**
  * Hands `storage`'s buffer back for reuse. Only for a caller that knows nothing can read or write
  * it any more (no tensor, view or typed array over that buffer is reachable): the autograd engine
  * for gradients it made and consumed. Storage that does not own its buffer is ignored.
  */
 export function releaseStorage(storage: Storage): void {
-  const buffer = storage.buffer;
+  if (!ownsBuffer(storage)) return;
+  const buffer = storage.buffer as ArrayBuffer;
   const bytes = buffer.byteLength;
-  if (!(buffer instanceof ArrayBuffer) || storage.byteLength !== bytes || bytes <= SMALL_STORAGE_BYTES) return;
   if (bytes > cacheLimit) return;
   let free = cache.get(bytes);
   if (free === undefined) cache.set(bytes, (free = []));

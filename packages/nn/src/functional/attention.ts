@@ -7,7 +7,7 @@
  * Masks are turned into one additive float bias. Unlike PyTorch, a query row whose keys are
  * all masked gets all-zero weights (and a zero attended value) instead of NaN.
  */
-import { cat, noGrad, ones, primitiveOps, zeros, type Tensor } from "@typegrad/autograd";
+import { cat, markPrivate, noGrad, ones, primitiveOps, releasePrivate, zeros, type Tensor } from "@typegrad/autograd";
 import { releaseStorage } from "@typegrad/tensor";
 import { dropout } from "./dropout.js";
 import { linear } from "./linear.js";
@@ -152,6 +152,11 @@ export function multiHeadAttentionForward(
   if (headDim * numHeads !== E) throw new RangeError(`${op}: embed dim ${E} is not divisible by numHeads ${numHeads}`);
 
   let [q, k, v] = projectInputs(op, q0, k0, v0, inProjWeight, inProjBias, options);
+  // Everything made from here to the output projection stays inside this function (except the
+  // weights when returned as they are): its buffers go back to the storage cache once backward
+  // has freed the nodes that saved them (see `markPrivate`).
+  const made = [q, k, v];
+  made.forEach(markPrivate);
   let mask = prepareAttnMask(op, options, L, k0.shape[0]!, N * numHeads, q.dtype);
 
   if (biasK && biasV) {
@@ -185,15 +190,26 @@ export function multiHeadAttentionForward(
   }
 
   const p = options.training ?? true ? dropoutP : 0;
-  const scores = qh.div(Math.sqrt(headDim)).matmul(kh.transpose(-2, -1));
+  const scaled = qh.div(Math.sqrt(headDim));
+  made.push(scaled);
+  markPrivate(scaled);
+  const scores = scaled.matmul(kh.transpose(-2, -1));
   let weights = recycledAfter(maskedSoftmax(scores, bias), scores); // the scores feed only add and softmax
-  if (p > 0) weights = dropout(weights, p, true);
+  made.push(weights);
+  markPrivate(weights);
+  if (p > 0) {
+    weights = dropout(weights, p, true);
+    made.push(weights);
+    markPrivate(weights);
+  }
   // Merge heads batch-major ([N, L, E] rows), which leaves a batch-first caller's result
   // contiguous once the module transposes it back. The product is written in that order
   // ([N, H, L, Dh] with [N, L, H, Dh] memory), so the merge is a view, not a copy.
   const merged = [L * numHeads * headDim, headDim, numHeads * headDim, 1];
-  let out = primitiveOps.matmul.apply([weights, vh], { layoutLike: merged }).permute([0, 2, 1, 3]).reshape([N * L, E]);
-  out = linear(out, outProjWeight, outProjBias).view([N, L, E]).transpose(0, 1);
+  const attended = primitiveOps.matmul.apply([weights, vh], { layoutLike: merged });
+  made.push(attended);
+  markPrivate(attended);
+  const out = linear(attended.permute([0, 2, 1, 3]).reshape([N * L, E]), outProjWeight, outProjBias).view([N, L, E]).transpose(0, 1);
 
   let returned: Tensor | null = null;
   if (options.needWeights ?? true) {
@@ -201,6 +217,7 @@ export function multiHeadAttentionForward(
     if (options.averageAttnWeights ?? true) returned = returned.sum(1).div(numHeads);
     if (!batchedInput) returned = returned.squeeze(0);
   }
+  for (const t of made) if (returned === null || !t.array.sharesStorage(returned.array)) releasePrivate(t);
   return [batchedInput ? out : out.squeeze(1), returned];
 }
 

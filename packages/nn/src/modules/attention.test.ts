@@ -4,7 +4,7 @@
  * (zero weights, output = out_proj's bias, no NaN anywhere), checked by hand-derived values.
  */
 import { describe, expect, it } from "vitest";
-import { manualSeed, noGrad, ones, randn, tensor, type Tensor } from "@typegrad/autograd";
+import { manualSeed, noGrad, ones, randn, tensor, zeros, type Tensor } from "@typegrad/autograd";
 import { gradcheck } from "@typegrad/gradcheck";
 import { emptyStorageCache, storageCacheInfo } from "@typegrad/tensor";
 import { scaledDotProductAttention } from "../functional/attention.js";
@@ -174,6 +174,47 @@ describe("the score tensors that attention recycles", () => {
     expect(storageCacheInfo().bytes).toBeGreaterThanOrEqual(scoreBytes);
     const double = run(mha64, tensor(x32.tolist(), { dtype: "float64", requiresGrad: true }));
     single.forEach((t, i) => expect(t.sub(double[i]!).abs().max().item()).toBeLessThan(1e-4));
+  });
+});
+
+describe("MultiHeadAttention's private buffers", () => {
+  // E = 32 over [40, 2] tokens: the projections, scaled queries and attended values take 10 KB
+  // each and the weights 25.6 KB, all past the small storage carved from shared chunks, so
+  // backward hands them back to the storage cache and the next tensors of their sizes reuse them.
+  const [l, n, e, h] = [40, 2, 32, 2];
+
+  it("leave the output and gradients as in float64, step after step", () => {
+    manualSeed(8);
+    const mha32 = new MultiHeadAttention(e, h);
+    const mha64 = new MultiHeadAttention(e, h, { dtype: "float64" });
+    const params32 = [...mha32.parameters()];
+    noGrad(() => [...mha64.parameters()].forEach((p, i) => p.copy_(params32[i]!.to("float64"))));
+    const run = (mha: MultiHeadAttention, x: Tensor, g: Tensor) => {
+      mha.zeroGrad();
+      const [out] = mha.forward(x, x, x, { isCausal: true, needWeights: false });
+      out.backward(g);
+      return [out, x.grad!, mha.inProjWeight!.grad!, mha.outProj.weight.grad!].map((t) => t.to("float64"));
+    };
+    emptyStorageCache();
+    for (let step = 0; step < 3; step++) {
+      const x32 = randn([l, n, e], { requiresGrad: true });
+      const g = randn([l, n, e]);
+      const single = run(mha32, x32, g);
+      const double = run(mha64, tensor(x32.tolist(), { dtype: "float64", requiresGrad: true }), g.to("float64"));
+      single.forEach((t, i) => expect(t.sub(double[i]!).abs().max().item()).toBeLessThan(1e-4));
+    }
+  });
+
+  it("never include weights it returns", () => {
+    manualSeed(9);
+    const mha = new MultiHeadAttention(e, h);
+    const x = randn([l, n, e], { requiresGrad: true });
+    const [out, weights] = mha.forward(x, x, x, { isCausal: true, averageAttnWeights: false });
+    const before = weights!.tolist();
+    out.sum().backward();
+    const taken = Array.from({ length: 8 }, () => zeros(weights!.shape).fill_(7));
+    expect(weights!.tolist()).toEqual(before);
+    expect(taken.every((t) => !t.array.sharesStorage(weights!.array))).toBe(true);
   });
 });
 
