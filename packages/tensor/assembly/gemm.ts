@@ -45,6 +45,7 @@ const J_KIND: usize = 100; //         KIND_GEMM, or KIND_MAP: elementwise tasks 
 // (104-131: the elementwise job's fields, maps.ts)
 const J_A_READY: usize = 132; //      1 once the host has copied every A in; compute tasks wait for it
 const J_TASK_DONE: usize = 136; //    address of one i32 per compute task, set to 1 when it ends (0: none)
+const J_BIAS: usize = 140; //         address of n floats added to every row of C after the product (0: none)
 // The host reserves 256 bytes for the descriptor (JOB_BYTES in src/backend/wasm.ts).
 
 const KIND_MAP: i32 = 1;
@@ -241,40 +242,46 @@ function computeTask(job: usize, idx: i32, tid: i32): void {
   const tile = scratch + ((<usize>mc * KC) << 2);
   const panels = (n + NR - 1) / NR;
   const ldcBytes = <usize>ldc << 2;
+  const bias = <usize>load<u32>(job + J_BIAS);
   for (let pc = 0; pc < k; pc += KC) {
     const kc = min(KC, k - pc);
     for (let ir = 0; ir < rows; ir += MR) {
       packPanel(a + ((<isize>ir * rs + <isize>pc * cs) << 2), rs, cs, min(MR, rows - ir), kc, scratch + ((<usize>ir * kc) << 2), MR);
     }
     const accumulate = pc > 0;
+    // The bias goes on with the last depth block: (product + bias), as adding it afterwards.
+    const last = pc + KC >= k && bias != 0;
     for (let q = 0; q < panels; q++) {
       const pb = packedB + ((<usize>(q * k + pc) * NR) << 2);
       const w = min(NR, n - q * NR);
       const cq = c + ((<usize>q * NR) << 2);
+      const bq = last ? bias + ((<usize>q * NR) << 2) : 0;
       for (let ir = 0; ir < rows; ir += MR) {
         const h = min(MR, rows - ir);
         const pa = scratch + ((<usize>ir * kc) << 2);
         const cp = cq + <usize>ir * ldcBytes;
         if (h == MR && w == NR) {
-          microKernel(kc, pa, pb, cp, ldcBytes, accumulate);
+          microKernel(kc, pa, pb, cp, ldcBytes, accumulate, bq);
         } else {
-          microKernel(kc, pa, pb, tile, NR << 2, false);
-          storeEdge(tile, cp, ldcBytes, h, w, accumulate);
+          microKernel(kc, pa, pb, tile, NR << 2, false, 0);
+          storeEdge(tile, cp, ldcBytes, h, w, accumulate, bq);
         }
       }
     }
   }
 }
 
-/** Copies (or adds) the top-left h x w of an MR x NR tile into C. */
-function storeEdge(tile: usize, c: usize, ldcBytes: usize, h: i32, w: i32, accumulate: bool): void {
+/** Copies (or adds) the top-left h x w of an MR x NR tile into C, then adds bias[j] (at `bias`, when not 0). */
+function storeEdge(tile: usize, c: usize, ldcBytes: usize, h: i32, w: i32, accumulate: bool, bias: usize): void {
   for (let i = 0; i < h; i++) {
     const src = tile + ((<usize>i * NR) << 2);
     const dst = c + <usize>i * ldcBytes;
     for (let j = 0; j < w; j++) {
       const o = <usize>j << 2;
       const v = load<f32>(src + o);
-      store<f32>(dst + o, accumulate ? load<f32>(dst + o) + v : v);
+      let y = accumulate ? load<f32>(dst + o) + v : v;
+      if (bias != 0) y += load<f32>(bias + o);
+      store<f32>(dst + o, y);
     }
   }
 }
@@ -287,9 +294,10 @@ function storeEdge(tile: usize, c: usize, ldcBytes: usize, h: i32, w: i32, accum
 }
 
 /**
- * C (MR x NR at c, row pitch ldcBytes) = (or +=) packed A panel (kc x MR) @ packed B panel (kc x NR).
+ * C (MR x NR at c, row pitch ldcBytes) = (or +=) packed A panel (kc x MR) @ packed B panel (kc x NR),
+ * then + the NR floats at `bias` on every row (when not 0).
  */
-function microKernel(kc: i32, pa: usize, pb: usize, c: usize, ldcBytes: usize, accumulate: bool): void {
+function microKernel(kc: i32, pa: usize, pb: usize, c: usize, ldcBytes: usize, accumulate: bool, bias: usize): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
@@ -325,6 +333,18 @@ function microKernel(kc: i32, pa: usize, pb: usize, c: usize, ldcBytes: usize, a
     c21 = f32x4.add(c21, v128.load(c + 2 * ldcBytes, 16));
     c30 = f32x4.add(c30, v128.load(c + 3 * ldcBytes));
     c31 = f32x4.add(c31, v128.load(c + 3 * ldcBytes, 16));
+  }
+  if (bias != 0) {
+    const b0 = v128.load(bias);
+    const b1 = v128.load(bias, 16);
+    c00 = f32x4.add(c00, b0);
+    c01 = f32x4.add(c01, b1);
+    c10 = f32x4.add(c10, b0);
+    c11 = f32x4.add(c11, b1);
+    c20 = f32x4.add(c20, b0);
+    c21 = f32x4.add(c21, b1);
+    c30 = f32x4.add(c30, b0);
+    c31 = f32x4.add(c31, b1);
   }
   v128.store(c, c00);
   v128.store(c, c01, 16);

@@ -62,14 +62,19 @@ function product(x: Tensor, y: Tensor, like: readonly number[]): Tensor {
 
 /**
  * x @ w^T + b over the last dim of x (b: an array broadcast against the product, or the number
- * 0 for none): F.linear as one node. The bias is added into the product's own storage, and
- * backward is two products and no transposing copy: dx = g w, dw = g^T x over all rows (w's
- * own layout), db = g (summed to b's shape by the engine, as for add).
+ * 0 for none): F.linear as one node. The bias is added into the product's own storage (inside
+ * the gemm for a 1-d one, as addmm), and backward is two products and no transposing copy:
+ * dx = g w, dw = g^T x over all rows (w's own layout), db = g (summed to b's shape by the
+ * engine, as for add).
  */
 export const linear = defineOp<void, readonly [NDArray, NDArray, NDArray | number]>({
   name: "linear",
   save: { inputs: true },
   forward: ([x, w, b]) => {
+    // A [out] bias (nn.Linear's) goes on inside the product: the same values, one pass fewer.
+    if (typeof b !== "number" && b.ndim === 1 && b.shape[0] === w.shape[0] && b.dtype === x.dtype && w.dtype === x.dtype) {
+      return K.matmul(x, w.transpose(0, 1), { bias: b });
+    }
     const y = K.matmul(x, w.transpose(0, 1));
     if (typeof b === "number") return b === 0 ? y : K.add(y, b, y);
     // As PyTorch's addmm: the bias broadcasts to the product's shape, in its dtype.

@@ -25,6 +25,12 @@ export interface OutputLayout {
   readonly rowStride: number;
 }
 
+/** n contiguous floats from `offset`: a bias added to every row of every C_e (F.linear's, as addmm). */
+export interface BiasRow {
+  readonly data: Float32Array;
+  readonly offset: number;
+}
+
 /** C_e at e * m * n, rows of n: a contiguous [count, m, n] result. */
 export function packedLayout(count: number, m: number, n: number): OutputLayout {
   const offsets = new Array<number>(count);
@@ -40,11 +46,13 @@ function shifted(offsets: readonly number[], e0: number, e1: number, shift: numb
 }
 
 /**
- * Writes C_e = A_e (m x k) @ B_e (k x n) for every entry e into `c` at `out` (no two C elements at
- * one index). Needs k > 0 and a loaded runtime. False (with nothing promised about `c`) when a
- * piece cannot fit the WebAssembly memory; the caller then falls back.
+ * Writes C_e = A_e (m x k) @ B_e (k x n) (+ `bias` on every row) for every entry e into `c` at
+ * `out` (no two C elements at one index). Needs k > 0 and a loaded runtime. False (with nothing
+ * promised about `c`) when a piece cannot fit the WebAssembly memory; the caller then falls back.
  */
-export function wasmGemmBatch(m: number, n: number, k: number, a: BatchOperand, b: BatchOperand, c: Float32Array, out: OutputLayout, threads: number): boolean {
+export function wasmGemmBatch(
+  m: number, n: number, k: number, a: BatchOperand, b: BatchOperand, c: Float32Array, out: OutputLayout, threads: number, bias: BiasRow | null = null,
+): boolean {
   const rt = threads > 1 ? wasmRuntime() : localRuntime();
   if (rt === null) return false;
   const count = a.offsets.length;
@@ -55,19 +63,20 @@ export function wasmGemmBatch(m: number, n: number, k: number, a: BatchOperand, 
   const packedBytes = align(panels * NR * k * 4);
   // Bounds: a copied span takes at most twice the matrix (else it is gathered), plus alignment.
   const bBytes = 8 * k * n + 4096 + packedBytes;
-  const fixed = 4096 + (sharedB ? bBytes : 0);
+  const biasBytes = align(panels * NR * 4);
+  const fixed = 4096 + biasBytes + (sharedB ? bBytes : 0);
   const perEntry = 8 * m * k + 4 * m * n + 4096 + 256 + (sharedB ? 0 : bBytes);
   let group = Math.max(1, Math.floor((tuning.arenaBudget - fixed) / perEntry));
   let rows = m;
   if (fixed + perEntry > tuning.arenaBudget) {
     group = 1;
-    rows = Math.floor((tuning.arenaBudget - 8192 - bBytes) / (8 * k + 4 * n)) & ~(MR - 1);
+    rows = Math.floor((tuning.arenaBudget - 8192 - biasBytes - bBytes) / (8 * k + 4 * n)) & ~(MR - 1);
     if (rows < MR) return false;
   }
   for (let e0 = 0; e0 < count; e0 += group) {
     const e1 = Math.min(count, e0 + group);
     for (let r0 = 0; r0 < m; r0 += rows) {
-      if (!runPiece(rt, m, n, k, a, b, sharedB, e0, e1, r0, Math.min(m, r0 + rows), c, out, threads)) return false;
+      if (!runPiece(rt, m, n, k, a, b, sharedB, e0, e1, r0, Math.min(m, r0 + rows), c, out, threads, bias)) return false;
     }
   }
   return true;
@@ -145,7 +154,7 @@ function place(heap: Float32Array, op: BatchOperand, bases: readonly number[], r
 /** Runs entries [e0, e1), rows [r0, r1) of the batch as one job. */
 function runPiece(
   rt: WasmRuntime, m: number, n: number, k: number, a: BatchOperand, b: BatchOperand, sharedB: boolean,
-  e0: number, e1: number, r0: number, r1: number, c: Float32Array, out: OutputLayout, threads: number,
+  e0: number, e1: number, r0: number, r1: number, c: Float32Array, out: OutputLayout, threads: number, bias: BiasRow | null,
 ): boolean {
   const entries = e1 - e0;
   const rows = r1 - r0;
@@ -182,15 +191,20 @@ function runPiece(
   const drained = overlap && ldc === n;
   const aPlan = plan(a, aBases, rows, k);
   const bPlan = plan(b, bBases, k, n);
-  // Arena, in order: table | per-block done flags | packed B | C | A | B.
+  // Arena, in order: table | per-block done flags | bias | packed B | C | A | B.
   const table = rt.arena;
   const flags = table + align(entries * 12);
-  const packedB = flags + align(blocks * 4);
+  const biasPtr = flags + align(blocks * 4);
+  const packedB = biasPtr + (bias === null ? 0 : align(panels * NR * 4));
   const cBase = packedB + bBases.length * packedStride;
   const cPtr = cBase + (tiled ? 4 * parityShift(c, lo, cBase / 4) : 0); // C copied out at once
   const aPtr = cBase + align(entries * rows * n * 4 + 4);
   const bPtr = aPtr + align(aPlan.size * 4);
   if (!reserve(rt, bPtr + bPlan.size * 4 - rt.arena)) return false;
+  if (bias !== null) {
+    rt.f32.set(bias.data.subarray(bias.offset, bias.offset + n), biasPtr / 4);
+    rt.f32.fill(0, biasPtr / 4 + n, biasPtr / 4 + panels * NR); // a whole last panel's worth
+  }
   const pb = place(rt.f32, b, bBases, k, n, bPlan, bPtr / 4, true);
   const pa = place(rt.f32, a, aBases, rows, k, aPlan, aPtr / 4, !overlap);
   const i32 = rt.i32;
@@ -222,6 +236,7 @@ function runPiece(
     m: rows, n, k,
     aRowStride: pa.rowStride, aColStride: pa.colStride, bRowStride: pb.rowStride, bColStride: pb.colStride,
     ldc: tiled ? ldc : n, entries, mc, packChunks: Math.ceil(panels / chunkPanels), chunkPanels, packedB, packedStride, table, sharedB,
+    bias: bias === null ? 0 : biasPtr,
   }, threads, {
     fill: overlap ? () => place(rt.f32, a, aBases, rows, k, aPlan, aPtr / 4, true) : undefined,
     drain: drained ? drain : undefined,

@@ -35,7 +35,7 @@ export const J = {
   PACKED_STRIDE: 76, TABLE: 80, SCRATCH: 84, SCRATCH_STRIDE: 88, SHARED_B: 92, THREADS: 96, KIND: 100,
   // An elementwise job (assembly/maps.ts, mapTask)
   MAP_FN: 104, MAP_OP: 108, MAP_COUNT: 112, MAP_CHUNK: 116, MAP_X: 120, MAP_G: 124, MAP_Y: 128,
-  A_READY: 132, TASK_DONE: 136,
+  A_READY: 132, TASK_DONE: 136, BIAS: 140,
 } as const;
 /** Job kinds (J.KIND). */
 const KIND_GEMM = 0;
@@ -309,6 +309,8 @@ export interface JobSpec {
   packedStride: number;
   table: number;
   sharedB: boolean;
+  /** Byte address of n floats (padded with zeros to whole panels) added to every row of C, or 0. */
+  bias: number;
 }
 
 /** Pool hook: wakes the workers for the job that was just opened (set by pool.ts). */
@@ -341,7 +343,7 @@ export function runJob(rt: WasmRuntime, spec: JobSpec, threads: number, hooks: J
   const rowBlocks = Math.ceil(spec.m / spec.mc);
   const packTasks = (spec.sharedB ? 1 : spec.entries) * spec.packChunks;
   runTasks(rt, packTasks + spec.entries * rowBlocks, packTasks, threads, hooks, [
-    J.TASK_DONE, hooks.taskDone ?? 0,
+    J.TASK_DONE, hooks.taskDone ?? 0, J.BIAS, spec.bias,
     J.KIND, KIND_GEMM, J.M, spec.m, J.N, spec.n, J.K, spec.k,
     J.ARS, spec.aRowStride, J.ACS, spec.aColStride, J.BRS, spec.bRowStride, J.BCS, spec.bColStride,
     J.LDC, spec.ldc, J.ROW_BLOCKS, rowBlocks, J.MC, spec.mc, J.PACK_CHUNKS, spec.packChunks,

@@ -262,7 +262,7 @@ describe.each(VARIANTS)("gemm backends (wasm: $name)", (variant) => {
     };
     runJob(rt, {
       m, n, k, aRowStride: k, aColStride: 1, bRowStride: n, bColStride: 1, ldc: n, entries: 1, mc,
-      packChunks: panels, chunkPanels: 1, packedB, packedStride, table, sharedB: true,
+      packChunks: panels, chunkPanels: 1, packedB, packedStride, table, sharedB: true, bias: 0,
     }, 2, { fill, drain, taskDone: flags });
     expectClose(c, reference(m, n, k, a, b), k, "filled and drained");
     expect(copies).toEqual(new Array<number>(blocks).fill(1));

@@ -16,6 +16,7 @@ import { allIndices, at, broadcastIndex } from "../testing/reference.js";
 import { expectValues } from "../test-helpers.js";
 import { denseStridesLike } from "../layout.js";
 import { matmul } from "./matmul.js";
+import { add } from "./map.js";
 
 /** torch.matmul's result by definition: promote 1-d operands, broadcast batches, sum over k. */
 function naiveMatmul(a: NDArray, b: NDArray): { shape: number[]; values: number[] } {
@@ -188,6 +189,39 @@ describe.each(BACKENDS)("matmul ($name)", ({ backend, threads }) => {
     const wide = w.unsqueeze(0).expand([2, 4, 5]);
     const { shape, values } = naiveMatmul(one, wide);
     expectValues(matmul(one, wide), shape, values);
+  });
+
+  it("adds a bias row after the product with the bits of adding it afterwards (odd widths, deep k, batches, views)", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(1, 5, 33, 130),
+        fc.constantFrom(1, 9, 257, 300),
+        fc.constantFrom(1, 7, 8, 13, 67),
+        fc.constantFrom([] as number[], [2], [2, 3]),
+        fc.boolean(),
+        fc.boolean(),
+        dtypes(["int32", "float32", "float64"]),
+        fc.integer(),
+        (m, k, n, batch, tb, strided, dtype, seed) => {
+          const fill = (shape: number[]) => {
+            const x = zeros(shape, { dtype });
+            for (let i = 0; i < x.size; i++) x.data[i] = dtype === "int32" ? ((i * 7 + seed) % 9) - 4 : Math.sin(i * 0.37 + seed);
+            return x;
+          };
+          const a = fill([...batch, m, k]);
+          const b = tb ? fill([n, k]).t() : fill([k, n]);
+          // A strided bias (every other element of a longer array) takes the contiguous copy.
+          const bias = strided ? fill([2 * n]).slice(0, 0, 2 * n, 2) : fill([n]);
+          const want = add(matmul(a, b), bias);
+          const got = matmul(a, b, { bias });
+          expect(got.shape).toEqual(want.shape);
+          expect(Array.from(got.toArray())).toEqual(Array.from(want.toArray()));
+        },
+      ),
+      propertyConfig(20),
+    );
+    expect(() => matmul(zeros([2, 3]), zeros([3, 4]), { bias: zeros([3]) })).toThrow(/matmul: bias must be 1-d with the result's last dim \(4\) and dtype float32, got shape \[3\] \(float32\)/);
+    expect(() => matmul(zeros([2, 3]), zeros([3]), { bias: zeros([1]) })).toThrow(/bias must be 1-d .*none: b is 1-d/);
   });
 
   it("names the shapes when they cannot be multiplied", () => {

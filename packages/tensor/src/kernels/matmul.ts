@@ -16,7 +16,7 @@ import type { DType, Storage } from "../dtype.js";
 import { NDArray } from "../ndarray.js";
 import { activeThreads, getBackend } from "../backend/index.js";
 import { tuning } from "../backend/wasm.js";
-import { packedLayout, wasmGemmBatch, type OutputLayout } from "../backend/wasm-gemm.js";
+import { packedLayout, wasmGemmBatch, type BiasRow, type OutputLayout } from "../backend/wasm-gemm.js";
 import { gemm } from "./gemm.js";
 
 /** One operand of a batch of gemms: entry e starts at storage index offsets[e]. */
@@ -27,11 +27,17 @@ export interface GemmOperand {
   readonly offsets: readonly number[];
 }
 
+/** n contiguous elements from `offset`, added to every row of every C_e. */
+export interface GemmBias {
+  readonly data: Storage;
+  readonly offset: number;
+}
+
 /**
- * C_e = A_e @ B_e for each entry e into c at `out` (default: C_e at c[e * m * n], rows of n),
- * on the selected backend.
+ * C_e = A_e @ B_e (+ `bias` on every row, after the product) for each entry e into c at `out`
+ * (default: C_e at c[e * m * n], rows of n), on the selected backend.
  */
-export function gemmBatch(m: number, n: number, k: number, a: GemmOperand, b: GemmOperand, c: Storage, out?: OutputLayout): void {
+export function gemmBatch(m: number, n: number, k: number, a: GemmOperand, b: GemmOperand, c: Storage, out?: OutputLayout, bias: GemmBias | null = null): void {
   const count = a.offsets.length;
   const layout = out ?? packedLayout(count, m, n);
   if (c instanceof Float32Array && k > 0 && m > 0 && n > 0 && getBackend() === "wasm") {
@@ -40,22 +46,32 @@ export function gemmBatch(m: number, n: number, k: number, a: GemmOperand, b: Ge
       const threads = flops >= tuning.parallelMinFlops ? activeThreads() : 1;
       const fa = a as GemmOperand & { data: Float32Array };
       const fb = b as GemmOperand & { data: Float32Array };
-      if (wasmGemmBatch(m, n, k, fa, fb, c, layout, threads)) return;
+      if (wasmGemmBatch(m, n, k, fa, fb, c, layout, threads, bias as BiasRow | null)) return;
     }
   }
-  jsGemmBatch(m, n, k, a, b, c, layout);
+  jsGemmBatch(m, n, k, a, b, c, layout, bias);
 }
 
 /** `gemmBatch` on the TypeScript gemm only (the reference). */
-export function jsGemmBatch(m: number, n: number, k: number, a: GemmOperand, b: GemmOperand, c: Storage, out?: OutputLayout): void {
+export function jsGemmBatch(
+  m: number, n: number, k: number, a: GemmOperand, b: GemmOperand, c: Storage, out?: OutputLayout, bias: GemmBias | null = null,
+): void {
   const layout = out ?? packedLayout(a.offsets.length, m, n);
   for (let e = 0; e < a.offsets.length; e++) {
+    const at = layout.offsets[e]!;
     gemm(
       m, n, k,
       { data: a.data, offset: a.offsets[e]!, rowStride: a.rowStride, colStride: a.colStride },
       { data: b.data, offset: b.offsets[e]!, rowStride: b.rowStride, colStride: b.colStride },
-      c, layout.offsets[e]!, layout.rowStride,
+      c, at, layout.rowStride,
     );
+    if (bias === null) continue;
+    const { data: add, offset } = bias as { data: Float64Array; offset: number };
+    const out = c as Float64Array;
+    for (let i = 0; i < m; i++) {
+      const row = at + i * layout.rowStride;
+      for (let j = 0; j < n; j++) out[row + j] = out[row + j]! + add[offset + j]!;
+    }
   }
 }
 
@@ -68,6 +84,11 @@ export interface MatmulOptions {
    * are the same either way.
    */
   layoutLike?: readonly number[];
+  /**
+   * A 1-d array of the result's last-dim size and dtype, added to every row after the product
+   * (F.linear's bias, as addmm): the values of adding it afterwards, without another pass.
+   */
+  bias?: NDArray;
 }
 
 /** Matrix product of two arrays of the same numeric dtype. Matches `torch.matmul`. */
@@ -80,6 +101,7 @@ export function matmul(a: NDArray, b: NDArray, options: MatmulOptions = {}): NDA
   }
   if (a.dtype === "bool") throw new TypeError("matmul: not supported for bool tensors");
   const like = options.layoutLike;
+  const bias = options.bias === undefined ? null : biasRow(options.bias, a, b);
   if (b.ndim === 2 && a.ndim >= 2 && (a.ndim === 2 || like === undefined)) {
     // A matrix, or a stack of them whose batch folds into its rows (a Linear layer), times one
     // matrix: one gemm over all rows, with no batch to broadcast (the common case of small
@@ -98,7 +120,7 @@ export function matmul(a: NDArray, b: NDArray, options: MatmulOptions = {}): NDA
       let rows = 1;
       for (let d = 0; d < a.ndim - 1; d++) rows *= a.shape[d]!;
       const aOp = { data: a.data, rowStride, colStride: a.strides[a.ndim - 1]!, offsets: [a.offset] };
-      gemmBatch(rows, n, k, aOp, { data: b.data, rowStride: b.strides[0]!, colStride: b.strides[1]!, offsets: [b.offset] }, out.data);
+      gemmBatch(rows, n, k, aOp, { data: b.data, rowStride: b.strides[0]!, colStride: b.strides[1]!, offsets: [b.offset] }, out.data, undefined, bias);
       return out;
     }
   }
@@ -125,7 +147,7 @@ export function matmul(a: NDArray, b: NDArray, options: MatmulOptions = {}): NDA
   if (folded !== null) {
     const rows = out.size / n;
     const aOp = { data: a2.data, rowStride: folded, colStride: aCol, offsets: [a2.offset] };
-    gemmBatch(rows, n, k, aOp, { data: b2.data, rowStride: bRow, colStride: bCol, offsets: [b2.offset] }, out.data);
+    gemmBatch(rows, n, k, aOp, { data: b2.data, rowStride: bRow, colStride: bCol, offsets: [b2.offset] }, out.data, undefined, bias);
   } else {
     const aOffsets: number[] = [];
     const bOffsets: number[] = [];
@@ -140,12 +162,24 @@ export function matmul(a: NDArray, b: NDArray, options: MatmulOptions = {}): NDA
     });
     const aOp = { data: a2.data, rowStride: aRow, colStride: aCol, offsets: aOffsets };
     const cLayout = { offsets: cOffsets, rowStride: out.strides[out.ndim - 2]! };
-    gemmBatch(m, n, k, aOp, { data: b2.data, rowStride: bRow, colStride: bCol, offsets: bOffsets }, out.data, cLayout);
+    gemmBatch(m, n, k, aOp, { data: b2.data, rowStride: bRow, colStride: bCol, offsets: bOffsets }, out.data, cLayout, bias);
   }
   if (a.ndim === 1 && b.ndim === 1) return out.reshape([]);
   if (a.ndim === 1) return out.squeeze(-2);
   if (b.ndim === 1) return out.squeeze(-1);
   return out;
+}
+
+/** `matmul`'s bias option as n contiguous elements, checked against the operands. */
+function biasRow(bias: NDArray, a: NDArray, b: NDArray): GemmBias {
+  const n = b.shape[b.ndim - 1]!;
+  if (b.ndim < 2 || bias.ndim !== 1 || bias.shape[0] !== n || bias.dtype !== a.dtype) {
+    throw new RangeError(
+      `matmul: bias must be 1-d with the result's last dim (${b.ndim < 2 ? "none: b is 1-d" : n}) and dtype ${a.dtype}, got shape ${fmtShape(bias.shape)} (${bias.dtype})`,
+    );
+  }
+  const dense = bias.isContiguous() ? bias : bias.contiguous();
+  return { data: dense.data, offset: dense.offset };
 }
 
 /**
