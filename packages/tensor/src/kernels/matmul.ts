@@ -66,11 +66,12 @@ export function jsGemmBatch(
       c, at, layout.rowStride,
     );
     if (bias === null) continue;
-    const { data: add, offset } = bias as { data: Float64Array; offset: number };
-    const out = c as Float64Array;
+    // Typed as one array kind for the loop; each storage converts on store as `add` does.
+    const values = c as Float64Array;
+    const addend = bias.data as Float64Array;
     for (let i = 0; i < m; i++) {
       const row = at + i * layout.rowStride;
-      for (let j = 0; j < n; j++) out[row + j] = out[row + j]! + add[offset + j]!;
+      for (let j = 0; j < n; j++) values[row + j] = values[row + j]! + addend[bias.offset + j]!;
     }
   }
 }
