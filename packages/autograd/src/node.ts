@@ -61,7 +61,9 @@ let anyPrivate = false;
  * buffer goes back to the storage cache, where the next tensor of its size takes it at once
  * instead of a fresh buffer (JS cannot tell when a tensor dies; fresh buffers cost full garbage
  * collections). A save by a custom op's node pins it: only a built-in node's free counts.
- * Storage too small for the cache is not tracked.
+ * Storage too small for the cache is not tracked. When the op that made it saves its output
+ * (softmax, exp), pass that op's own result, not a view of it: the save is found through
+ * `t.gradFn`.
  */
 export function markPrivate(t: Tensor): void {
   const data = t.array.data;
