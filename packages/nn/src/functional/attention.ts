@@ -8,33 +8,27 @@
  * all masked gets all-zero weights (and a zero attended value) instead of NaN.
  */
 import { cat, markPrivate, noGrad, ones, primitiveOps, releasePrivate, zeros, type Tensor } from "@typegrad/autograd";
-import { releaseStorage } from "@typegrad/tensor";
 import { dropout } from "./dropout.js";
 import { linear } from "./linear.js";
 
 /**
  * Softmax over the last dim of `scores + bias`, where rows that the bias masks entirely (all
  * -inf) give zeros, not NaN. Dead rows are found on the (usually smaller) bias, not the scores.
+ * The biased scores are private (`markPrivate`): they go back to the storage cache as soon as
+ * nothing saves them, at once where they feed only softmax.
  */
 export function maskedSoftmax(scores: Tensor, bias: Tensor | null = null): Tensor {
   if (!bias) return scores.softmax(-1);
   const biased = scores.add(bias);
-  if (causalBiases.has(bias)) return recycledAfter(biased.softmax(-1), biased); // a causal row always sees key 0
-  const dead = noGrad(() => bias.amax(-1, true).eq(-Infinity));
-  if (dead.sum().item() === 0) return recycledAfter(biased.softmax(-1), biased);
-  return biased.maskedFill(dead, 0).softmax(-1).maskedFill(dead, 0);
-}
-
-/**
- * Returns `result` after handing `temporary`'s storage back to the storage cache, where the next
- * tensor of its size takes it at once instead of a fresh buffer. Only for a temporary that
- * nothing holds any more: no tensor, view or graph (it fed ops that save no input, such as add
- * and softmax). Every buffer left to the garbage collector adds to the full collections it runs
- * while the worker threads compute: W3 hands back 4 of its 33 MiB of fresh buffers a step this way.
- */
-function recycledAfter<T>(result: T, temporary: Tensor): T {
-  releaseStorage(temporary.array.data);
-  return result;
+  markPrivate(biased);
+  let weights: Tensor;
+  if (causalBiases.has(bias)) weights = biased.softmax(-1); // a causal row always sees key 0
+  else {
+    const dead = noGrad(() => bias.amax(-1, true).eq(-Infinity));
+    weights = dead.sum().item() === 0 ? biased.softmax(-1) : biased.maskedFill(dead, 0).softmax(-1).maskedFill(dead, 0);
+  }
+  releasePrivate(biased);
+  return weights;
 }
 
 const causalCache = new Map<string, Tensor>();
@@ -103,9 +97,10 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
   if (options.isCausal && options.attnMask) throw new RangeError(`${op}: pass either attnMask or isCausal, not both`);
   const scale = options.scale ?? 1 / Math.sqrt(E);
   const scores = q.matmul(k.transpose(-2, -1)).mul(scale);
+  markPrivate(scores);
   const bias = options.isCausal ? causalBias(L, S, q.dtype) : options.attnMask ? asBias(options.attnMask, false, q.dtype, op) : null;
-  // The scores feed only add and softmax, which save no input.
-  const weights = dropout(recycledAfter(maskedSoftmax(scores, bias), scores), options.dropoutP ?? 0, true);
+  const weights = dropout(maskedSoftmax(scores, bias), options.dropoutP ?? 0, true);
+  releasePrivate(scores);
   return weights.matmul(v);
 }
 
@@ -151,12 +146,16 @@ export function multiHeadAttentionForward(
   const headDim = Math.floor(E / numHeads);
   if (headDim * numHeads !== E) throw new RangeError(`${op}: embed dim ${E} is not divisible by numHeads ${numHeads}`);
 
-  let [q, k, v] = projectInputs(op, q0, k0, v0, inProjWeight, inProjBias, options);
   // Everything made from here to the output projection stays inside this function (except the
   // weights when returned as they are): its buffers go back to the storage cache once backward
-  // has freed the nodes that saved them (see `markPrivate`).
-  const made = [q, k, v];
-  made.forEach(markPrivate);
+  // has freed the nodes that saved them, the scores at once (see `markPrivate`).
+  const made: Tensor[] = [];
+  const own = (t: Tensor): Tensor => {
+    markPrivate(t);
+    made.push(t);
+    return t;
+  };
+  let [q, k, v] = projectInputs(op, q0, k0, v0, inProjWeight, inProjBias, options).map(own) as [Tensor, Tensor, Tensor];
   let mask = prepareAttnMask(op, options, L, k0.shape[0]!, N * numHeads, q.dtype);
 
   if (biasK && biasV) {
@@ -190,25 +189,15 @@ export function multiHeadAttentionForward(
   }
 
   const p = options.training ?? true ? dropoutP : 0;
-  const scaled = qh.div(Math.sqrt(headDim));
-  made.push(scaled);
-  markPrivate(scaled);
-  const scores = scaled.matmul(kh.transpose(-2, -1));
-  let weights = recycledAfter(maskedSoftmax(scores, bias), scores); // the scores feed only add and softmax
-  made.push(weights);
-  markPrivate(weights);
-  if (p > 0) {
-    weights = dropout(weights, p, true);
-    made.push(weights);
-    markPrivate(weights);
-  }
+  const scores = own(own(qh.div(Math.sqrt(headDim))).matmul(kh.transpose(-2, -1)));
+  let weights = own(maskedSoftmax(scores, bias));
+  releasePrivate(scores); // it fed only add and softmax, which save no input
+  if (p > 0) weights = own(dropout(weights, p, true));
   // Merge heads batch-major ([N, L, E] rows), which leaves a batch-first caller's result
   // contiguous once the module transposes it back. The product is written in that order
   // ([N, H, L, Dh] with [N, L, H, Dh] memory), so the merge is a view, not a copy.
   const merged = [L * numHeads * headDim, headDim, numHeads * headDim, 1];
-  const attended = primitiveOps.matmul.apply([weights, vh], { layoutLike: merged });
-  made.push(attended);
-  markPrivate(attended);
+  const attended = own(primitiveOps.matmul.apply([weights, vh], { layoutLike: merged }));
   const out = linear(attended.permute([0, 2, 1, 3]).reshape([N * L, E]), outProjWeight, outProjBias).view([N, L, E]).transpose(0, 1);
 
   let returned: Tensor | null = null;
