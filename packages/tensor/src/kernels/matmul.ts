@@ -18,6 +18,7 @@ import { activeThreads, getBackend } from "../backend/index.js";
 import { tuning } from "../backend/wasm.js";
 import { packedLayout, wasmGemmBatch, type BiasRow, type OutputLayout } from "../backend/wasm-gemm.js";
 import { gemm } from "./gemm.js";
+import { add } from "./map.js";
 
 /** One operand of a batch of gemms: entry e starts at storage index offsets[e]. */
 export interface GemmOperand {
@@ -27,17 +28,12 @@ export interface GemmOperand {
   readonly offsets: readonly number[];
 }
 
-/** n contiguous elements from `offset`, added to every row of every C_e. */
-export interface GemmBias {
-  readonly data: Storage;
-  readonly offset: number;
-}
-
 /**
- * C_e = A_e @ B_e (+ `bias` on every row, after the product) for each entry e into c at `out`
- * (default: C_e at c[e * m * n], rows of n), on the selected backend.
+ * C_e = A_e @ B_e for each entry e into c at `out` (default: C_e at c[e * m * n], rows of n),
+ * on the selected backend. A `bias` row (n contiguous floats) goes on inside the WebAssembly
+ * kernel, after the product; returns whether it did (false: the caller adds it).
  */
-export function gemmBatch(m: number, n: number, k: number, a: GemmOperand, b: GemmOperand, c: Storage, out?: OutputLayout, bias: GemmBias | null = null): void {
+export function gemmBatch(m: number, n: number, k: number, a: GemmOperand, b: GemmOperand, c: Storage, out?: OutputLayout, bias: BiasRow | null = null): boolean {
   const count = a.offsets.length;
   const layout = out ?? packedLayout(count, m, n);
   if (c instanceof Float32Array && k > 0 && m > 0 && n > 0 && getBackend() === "wasm") {
@@ -46,33 +42,23 @@ export function gemmBatch(m: number, n: number, k: number, a: GemmOperand, b: Ge
       const threads = flops >= tuning.parallelMinFlops ? activeThreads() : 1;
       const fa = a as GemmOperand & { data: Float32Array };
       const fb = b as GemmOperand & { data: Float32Array };
-      if (wasmGemmBatch(m, n, k, fa, fb, c, layout, threads, bias as BiasRow | null)) return;
+      if (wasmGemmBatch(m, n, k, fa, fb, c, layout, threads, bias)) return bias !== null;
     }
   }
-  jsGemmBatch(m, n, k, a, b, c, layout, bias);
+  jsGemmBatch(m, n, k, a, b, c, layout);
+  return false;
 }
 
 /** `gemmBatch` on the TypeScript gemm only (the reference). */
-export function jsGemmBatch(
-  m: number, n: number, k: number, a: GemmOperand, b: GemmOperand, c: Storage, out?: OutputLayout, bias: GemmBias | null = null,
-): void {
+export function jsGemmBatch(m: number, n: number, k: number, a: GemmOperand, b: GemmOperand, c: Storage, out?: OutputLayout): void {
   const layout = out ?? packedLayout(a.offsets.length, m, n);
   for (let e = 0; e < a.offsets.length; e++) {
-    const at = layout.offsets[e]!;
     gemm(
       m, n, k,
       { data: a.data, offset: a.offsets[e]!, rowStride: a.rowStride, colStride: a.colStride },
       { data: b.data, offset: b.offsets[e]!, rowStride: b.rowStride, colStride: b.colStride },
-      c, at, layout.rowStride,
+      c, layout.offsets[e]!, layout.rowStride,
     );
-    if (bias === null) continue;
-    // Typed as one array kind for the loop; each storage converts on store as `add` does.
-    const values = c as Float64Array;
-    const addend = bias.data as Float64Array;
-    for (let i = 0; i < m; i++) {
-      const row = at + i * layout.rowStride;
-      for (let j = 0; j < n; j++) values[row + j] = values[row + j]! + addend[bias.offset + j]!;
-    }
   }
 }
 
@@ -102,7 +88,11 @@ export function matmul(a: NDArray, b: NDArray, options: MatmulOptions = {}): NDA
   }
   if (a.dtype === "bool") throw new TypeError("matmul: not supported for bool tensors");
   const like = options.layoutLike;
-  const bias = options.bias === undefined ? null : biasRow(options.bias, a, b);
+  const bias = options.bias ?? null;
+  if (bias !== null) checkBias(bias, a, b);
+  // The float32 kernel takes the bias as n contiguous floats; elsewhere `add` puts it on after.
+  const row = bias !== null && bias.dtype === "float32" ? (bias.isContiguous() ? bias : bias.contiguous()) : null;
+  const fused = row === null ? null : { data: row.data as Float32Array, offset: row.offset };
   if (b.ndim === 2 && a.ndim >= 2 && (a.ndim === 2 || like === undefined)) {
     // A matrix, or a stack of them whose batch folds into its rows (a Linear layer), times one
     // matrix: one gemm over all rows, with no batch to broadcast (the common case of small
@@ -121,8 +111,8 @@ export function matmul(a: NDArray, b: NDArray, options: MatmulOptions = {}): NDA
       let rows = 1;
       for (let d = 0; d < a.ndim - 1; d++) rows *= a.shape[d]!;
       const aOp = { data: a.data, rowStride, colStride: a.strides[a.ndim - 1]!, offsets: [a.offset] };
-      gemmBatch(rows, n, k, aOp, { data: b.data, rowStride: b.strides[0]!, colStride: b.strides[1]!, offsets: [b.offset] }, out.data, undefined, bias);
-      return out;
+      const added = gemmBatch(rows, n, k, aOp, { data: b.data, rowStride: b.strides[0]!, colStride: b.strides[1]!, offsets: [b.offset] }, out.data, undefined, fused);
+      return bias === null || added ? out : add(out, bias, out);
     }
   }
   const a2 = a.ndim === 1 ? a.unsqueeze(0) : a;
@@ -145,10 +135,11 @@ export function matmul(a: NDArray, b: NDArray, options: MatmulOptions = {}): NDA
   const aFull = a2.ndim - 2 === batch.length && a2.shape.slice(0, -2).every((s, d) => s === batch[d]);
   const bUnbatched = bBatch.every((s) => s === 0) && aFull;
   const folded = bUnbatched && batch.length > 0 && out.isContiguous() ? foldRows(a2, batch.length) : null;
+  let added: boolean;
   if (folded !== null) {
     const rows = out.size / n;
     const aOp = { data: a2.data, rowStride: folded, colStride: aCol, offsets: [a2.offset] };
-    gemmBatch(rows, n, k, aOp, { data: b2.data, rowStride: bRow, colStride: bCol, offsets: [b2.offset] }, out.data, undefined, bias);
+    added = gemmBatch(rows, n, k, aOp, { data: b2.data, rowStride: bRow, colStride: bCol, offsets: [b2.offset] }, out.data, undefined, fused);
   } else {
     const aOffsets: number[] = [];
     const bOffsets: number[] = [];
@@ -163,24 +154,23 @@ export function matmul(a: NDArray, b: NDArray, options: MatmulOptions = {}): NDA
     });
     const aOp = { data: a2.data, rowStride: aRow, colStride: aCol, offsets: aOffsets };
     const cLayout = { offsets: cOffsets, rowStride: out.strides[out.ndim - 2]! };
-    gemmBatch(m, n, k, aOp, { data: b2.data, rowStride: bRow, colStride: bCol, offsets: bOffsets }, out.data, cLayout, bias);
+    added = gemmBatch(m, n, k, aOp, { data: b2.data, rowStride: bRow, colStride: bCol, offsets: bOffsets }, out.data, cLayout, fused);
   }
+  if (bias !== null && !added) add(out, bias, out);
   if (a.ndim === 1 && b.ndim === 1) return out.reshape([]);
   if (a.ndim === 1) return out.squeeze(-2);
   if (b.ndim === 1) return out.squeeze(-1);
   return out;
 }
 
-/** `matmul`'s bias option as n contiguous elements, checked against the operands. */
-function biasRow(bias: NDArray, a: NDArray, b: NDArray): GemmBias {
+/** Throws unless `bias` can be `matmul`'s bias option: 1-d, the result's last dim, a's dtype. */
+function checkBias(bias: NDArray, a: NDArray, b: NDArray): void {
   const n = b.shape[b.ndim - 1]!;
   if (b.ndim < 2 || bias.ndim !== 1 || bias.shape[0] !== n || bias.dtype !== a.dtype) {
     throw new RangeError(
       `matmul: bias must be 1-d with the result's last dim (${b.ndim < 2 ? "none: b is 1-d" : n}) and dtype ${a.dtype}, got shape ${fmtShape(bias.shape)} (${bias.dtype})`,
     );
   }
-  const dense = bias.isContiguous() ? bias : bias.contiguous();
-  return { data: dense.data, offset: dense.offset };
 }
 
 /**
